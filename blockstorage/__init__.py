@@ -1,0 +1,1 @@
+"""The blockstorage service (built by its own issue)."""

@@ -1,0 +1,1 @@
+"""Command-line dispatchers; each service registers its command group by entry point."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 glue: engines, sessions, base models, alembic runner."""

@@ -1,0 +1,80 @@
+"""One engine and session factory per service database."""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from sqlalchemy import event, orm
+
+
+def connection_url(conf: cfg.ConfigOpts, service: str) -> str:
+    if conf.database.connection:
+        return str(conf.database.connection)
+    path = os.path.join(conf.state_path, "%s.sqlite" % service)
+    return "sqlite:///" + path
+
+
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=%d" % busy_ms)
+        cur.close()
+    return _connect
+
+
+def create_engine(url: str, busy_ms: int = 15000, pool_size: int = 10,
+                  echo: bool = False) -> sa.Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False,
+                                                                 "timeout": busy_ms / 1000.0})
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
+        return engine
+    return sa.create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                            pool_pre_ping=True, pool_recycle=3600)
+
+
+class Database:
+    """A service's database: ``with db.writer() as s`` / ``with db.reader() as s``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._factory = orm.sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, service: str) -> "Database":
+        url = connection_url(conf, service)
+        return cls(create_engine(url, conf.database.sqlite_busy_timeout,
+                                 conf.database.max_pool_size, conf.database.connection_debug))
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[orm.Session]:
+        session = self._factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[orm.Session]:
+        session = self._factory()
+        try:
+            yield session
+        finally:
+            # close() (not rollback()) so loaded objects stay readable once detached.
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""WSGI plumbing: routing, requests and responses, faults, middleware, server."""

@@ -1,0 +1,1 @@
+"""Generic Paste filters, one per module."""

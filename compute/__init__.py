@@ -1,0 +1,1 @@
+"""The compute service (built by its own issue)."""

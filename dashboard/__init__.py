@@ -1,0 +1,1 @@
+"""The dashboard service (built by its own issue)."""

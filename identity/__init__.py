@@ -1,0 +1,1 @@
+"""The identity service (Keystone v3 on the wire)."""

@@ -1,0 +1,1 @@
+"""The identity HTTP API: routes, controllers, schemas, views."""

@@ -1,0 +1,24 @@
+"""alembic environment of the identity database."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+from identity.db import models
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def run() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

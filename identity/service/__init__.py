@@ -1,0 +1,1 @@
+"""The identity service layer: business rules over the identity database."""

@@ -1,0 +1,123 @@
+"""Credentials (EC2, TOTP, ... blobs) and application credentials."""
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from common import exception as common_exc
+from identity import exception
+from identity.db import models as M
+from identity.service import base
+from identity.service import passwords
+
+
+class CredentialService:
+    def __init__(self, conf: cfg.ConfigOpts, store: base.Store) -> None:
+        self.conf = conf
+        self.store = store
+
+    # -- credentials
+    def create_credential(self, values: dict[str, Any]) -> M.Credential:
+        with self.store.writer() as session:
+            base.get_or_404(session, M.User, values["user_id"], exception.UserNotFound)
+            cred = M.Credential(id=base.new_id(), user_id=values["user_id"],
+                                project_id=values.get("project_id"), type=values["type"],
+                                blob=values["blob"],
+                                extra={k: v for k, v in values.items()
+                                       if k not in ("id", "user_id", "project_id", "type",
+                                                    "blob")})
+            session.add(cred)
+            return cred
+
+    def get_credential(self, cred_id: str) -> M.Credential:
+        with self.store.reader() as session:
+            return base.get_or_404(session, M.Credential, cred_id, exception.CredentialNotFound)
+
+    def list_credentials(self, **filters: Any) -> list[M.Credential]:
+        with self.store.reader() as session:
+            query = base.apply_filters(sa.select(M.Credential), M.Credential, filters)
+            return list(session.scalars(query))
+
+    def update_credential(self, cred_id: str, values: dict[str, Any]) -> M.Credential:
+        with self.store.writer() as session:
+            cred = base.get_or_404(session, M.Credential, cred_id, exception.CredentialNotFound)
+            base.merge_extra(cred, {k: v for k, v in values.items() if k != "id"},
+                             {"user_id", "project_id", "type", "blob"})
+            return cred
+
+    def delete_credential(self, cred_id: str) -> None:
+        with self.store.writer() as session:
+            session.delete(base.get_or_404(session, M.Credential, cred_id,
+                                           exception.CredentialNotFound))
+
+    # -- application credentials
+    def create_app_cred(self, user_id: str, project_id: str | None, values: dict[str, Any],
+                        roles: list[str]) -> tuple[M.ApplicationCredential, str]:
+        """Create an application credential; returns it and its secret (shown once)."""
+        secret = values.get("secret") or base64.urlsafe_b64encode(
+            os.urandom(48)).decode().rstrip("=")
+        rounds = self.conf.identity.password_hash_rounds
+        with self.store.writer() as session:
+            app = M.ApplicationCredential(
+                id=base.new_id(), name=values["name"], user_id=user_id, project_id=project_id,
+                secret_hash=passwords.hash_password(secret, rounds),
+                description=values.get("description"), expires_at=values.get("expires_at"),
+                unrestricted=bool(values.get("unrestricted", False)), roles=roles,
+                access_rules=values.get("access_rules") or [], system=None)
+            session.add(app)
+            base.conflict_on_duplicate(session, "application_credential",
+                                       "Duplicate entry found with name %s" % values["name"])
+            return app, secret
+
+    def get_app_cred(self, app_id: str, user_id: str | None = None) -> M.ApplicationCredential:
+        with self.store.reader() as session:
+            app = base.get_or_404(session, M.ApplicationCredential, app_id,
+                                  exception.AppCredNotFound)
+            if user_id is not None and app.user_id != user_id:
+                raise exception.AppCredNotFound(id=app_id)
+            return app
+
+    def find_app_cred(self, name: str, user_id: str) -> M.ApplicationCredential:
+        with self.store.reader() as session:
+            app = session.scalars(sa.select(M.ApplicationCredential).where(
+                M.ApplicationCredential.name == name,
+                M.ApplicationCredential.user_id == user_id)).first()
+            if app is None:
+                raise exception.AppCredNotFound(id=name)
+            return app
+
+    def list_app_creds(self, user_id: str, name: str | None = None) -> list[M.ApplicationCredential]:
+        with self.store.reader() as session:
+            query = base.apply_filters(sa.select(M.ApplicationCredential),
+                                       M.ApplicationCredential,
+                                       {"user_id": user_id, "name": name})
+            return list(session.scalars(query))
+
+    def delete_app_cred(self, app_id: str, user_id: str) -> None:
+        with self.store.writer() as session:
+            app = base.get_or_404(session, M.ApplicationCredential, app_id,
+                                  exception.AppCredNotFound)
+            if app.user_id != user_id:
+                raise exception.AppCredNotFound(id=app_id)
+            session.delete(app)
+
+    @staticmethod
+    def check_app_cred(app: M.ApplicationCredential, secret: str | None) -> None:
+        """:raises: AuthFailed when the secret is wrong or the credential expired."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        if app.expires_at is not None and app.expires_at <= now:
+            raise exception.AuthFailed("The application credential has expired.")
+        if not passwords.check_password(secret, app.secret_hash):
+            raise exception.AuthFailed("The request you have made requires authentication.")
+
+    @staticmethod
+    def check_not_expired(expires_at: datetime.datetime | None) -> None:
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        if expires_at is not None and expires_at <= now:
+            raise common_exc.ValidationError(field="expires_at",
+                                             detail="The expiration is in the past.")

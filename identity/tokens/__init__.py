@@ -1,0 +1,1 @@
+"""Tokens: the Fernet key repository, the payload format and the token provider."""

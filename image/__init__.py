@@ -1,0 +1,1 @@
+"""The image service (built by its own issue)."""

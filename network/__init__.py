@@ -1,0 +1,1 @@
+"""The network service (built by its own issue)."""

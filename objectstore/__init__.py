@@ -1,0 +1,1 @@
+"""The objectstore service (built by its own issue)."""
