@@ -1,6 +1,7 @@
 """The request context: who is calling, in which scope, under which request id."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from oslo_context import context as oslo_context
@@ -29,12 +30,18 @@ class RequestContext(oslo_context.RequestContext):
     def is_system_scope(self) -> bool:
         return self.system_scope == "all"
 
-    def elevated(self) -> "RequestContext":
-        ctx = RequestContext.from_dict(self.to_dict())
-        ctx.enforcer = self.enforcer
+    def elevated(self) -> RequestContext:
+        """An admin copy of this context (same ids, names and service identity).
+
+        A shallow copy rather than to_dict()/from_dict(): to_dict() drops the
+        names and service-token fields, and constructing a context replaces the
+        thread's current context.
+        """
+        ctx = copy.copy(self)
         ctx.is_admin = True
+        ctx.roles = list(self.roles)
         if "admin" not in ctx.roles:
-            ctx.roles = list(ctx.roles) + ["admin"]
+            ctx.roles.append("admin")
         return ctx
 
 

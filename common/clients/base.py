@@ -8,6 +8,7 @@ fail when the user's token expires halfway, and they pass the request id on as
 """
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -56,7 +57,7 @@ def register_opts(conf: cfg.ConfigOpts, group: str = GROUP) -> None:
     ks_loading.register_session_conf_options(conf, group)
     ks_loading.register_auth_conf_options(conf, group)
     conf.set_default("auth_type", DEFAULT_AUTH_TYPE, group=group)
-    _register_tolerant(conf, group, ks_loading.get_auth_plugin_conf_options(DEFAULT_AUTH_TYPE))
+    _register_tolerant(conf, group, _default_plugin_opts())
     ks_loading.register_adapter_conf_options(conf, group)
     conf.register_opt(SEND_SERVICE_TOKEN_OPT, group=group)
 
@@ -69,10 +70,22 @@ def list_opts(group: str = GROUP) -> list[tuple[str, list[cfg.Opt]]]:
     """
     opts = (ks_loading.get_session_conf_options()
             + ks_loading.get_auth_common_conf_options()
-            + ks_loading.get_auth_plugin_conf_options(DEFAULT_AUTH_TYPE)
+            + _default_plugin_opts()
             + ks_loading.get_adapter_conf_options()
             + [SEND_SERVICE_TOKEN_OPT])
     return [(group, opts)]
+
+
+def _default_plugin_opts() -> list[cfg.Opt]:
+    # Registered up front so they can be set and appear in samples, but not as
+    # required: a service that never talks to a neighbour must still start
+    # without them. The plugin itself reports what is missing when loaded.
+    opts = []
+    for opt in ks_loading.get_auth_plugin_conf_options(DEFAULT_AUTH_TYPE):
+        opt = copy.copy(opt)
+        opt.required = False
+        opts.append(opt)
+    return opts
 
 
 def _register_tolerant(conf: cfg.ConfigOpts, group: str, opts: list[cfg.Opt]) -> None:

@@ -318,8 +318,8 @@ start_daemon() {
     fi
     printf '\n==== %s: starting %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$log"
     # setsid: own session, so the daemon survives the terminal; exec keeps $!
-    # the daemon's own pid.
-    (cd "$STRATUS_HOME" && exec setsid "$@" >>"$log" 2>&1 </dev/null) &
+    # the daemon's own pid; fd 9 is stack.sh's lock, which must not be inherited.
+    (cd "$STRATUS_HOME" && exec setsid "$@" >>"$log" 2>&1 </dev/null 9>&-) &
     pid=$!
     printf '%s\n' "$pid" >"$(pid_file "$name")"
     printf '%s\n' "$fingerprint" >"$fp_file.pending"

@@ -69,7 +69,7 @@ def list_rules() -> list[policy.RuleDefault]:
               [("PUT", "/v3/groups/{group_id}/users/{user_id}")]),
         _rule("remove_user_from_group", ADMIN + " or " + DOMAIN_ADMIN,
               "Remove a group member.", [("DELETE", "/v3/groups/{group_id}/users/{user_id}")]),
-        _rule("change_password", "user_id:%(user_id)s", "Change one's own password.",
+        _rule("change_password", ANY, "Change one's own password.",
               [("POST", "/v3/users/{user_id}/password")]),
         _rule("list_grants", READ_SCOPED, "List role grants.",
               [("GET", "/v3/projects/{project_id}/users/{user_id}/roles")]),

@@ -115,8 +115,9 @@ class CatalogService:
                     % values["service_id"])
         region_id = values.get("region_id")
         if region_id and session.get(M.Region, region_id) is None:
-            raise common_exc.ValidationError(field="region_id",
-                                             detail="Could not find region: %s." % region_id)
+            # Keystone creates a region an endpoint names, for older clients.
+            session.add(M.Region(id=region_id, description="", extra={}))
+            session.flush()
 
     def create_endpoint(self, values: dict[str, Any]) -> M.Endpoint:
         values = dict(values)

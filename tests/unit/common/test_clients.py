@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import service_token
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import generic, v3
@@ -213,3 +214,11 @@ def test_static_service_token_plugin(tmp_path: pathlib.Path) -> None:
     assert isinstance(auth, service_token.ServiceTokenAuthWrapper)
     assert auth.get_headers(base.session_for(conf)) == {
         "X-Auth-Token": "user-token", "X-Service-Token": "static-svc"}
+
+
+def test_unconfigured_group_still_parses() -> None:
+    conf = cfg.ConfigOpts()
+    base.register_opts(conf)
+    conf([], project="stratus-test", default_config_files=[])  # auth_url not required here
+    with pytest.raises(ks_exceptions.MissingRequiredOptions):
+        base.load_auth(conf)

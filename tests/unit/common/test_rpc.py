@@ -210,6 +210,19 @@ def test_serializer_round_trip() -> None:
     assert serializer.serialize_context(None) == {}
 
 
+def test_elevated_context_keeps_identity_over_the_wire() -> None:
+    ctxt = context.RequestContext(user_id="u", user_name="alice", roles=["member"],
+                                  service_token="svc")
+    admin = ctxt.elevated()
+    assert oslo_context.get_current() is ctxt  # elevating does not replace it
+    assert ctxt.roles == ["member"] and not ctxt.is_admin
+    serializer = rpc.RequestContextSerializer()
+    back = serializer.deserialize_context(serializer.serialize_context(admin))
+    assert (back.user_name, back.service_token, back.is_admin) == ("alice", "svc", True)
+    assert back.roles == ["member", "admin"]
+    assert back.request_id == ctxt.request_id
+
+
 def test_allowed_remote_exmods() -> None:
     assert rpc.allowed_remote_exmods() == ["common.exception"]
     assert rpc.allowed_remote_exmods(["compute.exception", "common.exception"]) == [
