@@ -23,7 +23,6 @@
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-RETRY_HINT="re-run devstack/stack.sh (it is safe to re-run; the installer's full output is in \${STRATUS_HOME:-/opt/stratus}/logs/stack.log)"
 # shellcheck source=devstack/lib/common.sh
 source "$HERE/lib/common.sh"
 # shellcheck source=devstack/lib/rabbitmq.sh
@@ -33,6 +32,7 @@ source "$HERE/lib/python.sh"
 # shellcheck source=devstack/lib/accounts.sh
 source "$HERE/lib/accounts.sh"
 enable_error_trap
+RETRY_HINT="re-run devstack/stack.sh (it is safe to re-run)"
 
 case ${1:-} in
     -h | --help)
@@ -60,6 +60,7 @@ flock -n 9 || die "another stack.sh is running (lock $STRATUS_RUN/stack.lock)"
 install -m 600 /dev/null "$STACK_LOG"
 printf '==== stack.sh started %s (ENABLED_SERVICES="%s", STRATUS_HOME=%s)\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ENABLED_SERVICES" "$STRATUS_HOME" >>"$STACK_LOG"
+RETRY_HINT="re-run devstack/stack.sh (it is safe to re-run; the installer's full output is in $STACK_LOG)"
 
 # ---------------------------------------------------------------------------
 # Steps

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # (variables here are used by the scripts that source this file)
 # Common helpers of the Stratus installer: settings, step runner with timing and
-# error reporting, apt packages, small INI and network probes, and the daemon
+# error reporting, apt packages, file hashes, network probes, and the daemon
 # life cycle (start in the background with a pid file, wait until it answers,
 # stop by pid).  Sourced by stack.sh, unstack.sh and .ci/run; never run directly.
 
@@ -81,6 +81,8 @@ quiet() {
 CURRENT_STEP=''
 # The log whose tail is shown when the current step fails.
 CURRENT_LOG=''
+# Show CURRENT_LOG only from this byte on (a daemon's log: this start's lines).
+CURRENT_LOG_OFFSET=0
 # Another log worth reading when the current step fails.
 CURRENT_SEE_ALSO=''
 STEP_NUMBER=0
@@ -94,7 +96,7 @@ _report_context() {
     [ -n "$CURRENT_STEP" ] && printf '  failed step: %s\n' "$CURRENT_STEP"
     if [ -n "$CURRENT_LOG" ] && [ -s "$CURRENT_LOG" ]; then
         printf '  last lines of %s:\n' "$CURRENT_LOG"
-        tail -n 25 "$CURRENT_LOG" | sed 's/^/    | /'
+        tail -c "+$((CURRENT_LOG_OFFSET + 1))" "$CURRENT_LOG" | tail -n 25 | cut -c1-400 | sed 's/^/    | /'
     fi
     if [ -n "$CURRENT_SEE_ALSO" ]; then printf '  see also: %s\n' "$CURRENT_SEE_ALSO"; fi
     printf '  To retry: fix the cause, then %s.\n' "$RETRY_HINT"
@@ -133,6 +135,7 @@ run_step() {
     STEP_NUMBER=$((STEP_NUMBER + 1))
     CURRENT_STEP=$title
     CURRENT_LOG=$STACK_LOG
+    CURRENT_LOG_OFFSET=0
     CURRENT_SEE_ALSO=''
     printf '%s[%s/%s] %s%s\n' "$_C_BOLD" "$STEP_NUMBER" "$STEP_TOTAL" "$title" "$_C_OFF"
     start=$(now_ms)
@@ -255,15 +258,23 @@ port_owner() {
 
 pid_file() { printf '%s/%s.pid' "$STRATUS_RUN" "$1"; }
 
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+    local status
+    status=$(cat "/proc/$1/status" 2>/dev/null) || return 1
+    [[ $status != *$'State:\tZ'* ]]
+}
+
 # daemon_pid NAME: print the pid if the daemon NAME runs (the pid file names a
 # live process whose command line contains NAME); fail otherwise.
 daemon_pid() {
-    local name=$1 pf pid
+    local name=$1 pf pid cmdline
     pf=$(pid_file "$name")
     [ -f "$pf" ] || return 1
     pid=$(tr -dc '0-9' <"$pf")
-    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$name" || return 1
+    [ -n "$pid" ] && pid_alive "$pid" || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmdline == *"$name"* ]] || return 1
     printf '%s\n' "$pid"
 }
 
@@ -275,14 +286,19 @@ stop_daemon() {
         return 0
     fi
     kill -TERM "$pid" 2>/dev/null || true
-    while [ -d "/proc/$pid" ] && [ "$waited" -lt $((STOP_TIMEOUT * 10)) ]; do
+    while pid_alive "$pid" && [ "$waited" -lt $((STOP_TIMEOUT * 10)) ]; do
         sleep 0.1
         waited=$((waited + 1))
     done
-    if [ -d "/proc/$pid" ]; then
+    if pid_alive "$pid"; then
         warn "$name (pid $pid) did not exit within ${STOP_TIMEOUT}s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
-        while [ -d "/proc/$pid" ]; do sleep 0.1; done
+        waited=0
+        while pid_alive "$pid" && [ "$waited" -lt 100 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        pid_alive "$pid" && die "$name (pid $pid) survived SIGKILL"
     fi
     rm -f "$(pid_file "$name")"
     info "stopped $name (pid $pid)"
@@ -291,7 +307,9 @@ stop_daemon() {
 # start_daemon NAME FINGERPRINT LOG PORT CMD...: start CMD in the background as
 # daemon NAME unless it already runs with the same FINGERPRINT (a hash of its
 # config and code); restart it when the fingerprint changed.  PORT (or "-") must
-# be free before the start.
+# be free before the start.  Sets DAEMON_LOG_OFFSET: where this start's lines
+# begin in LOG.
+DAEMON_LOG_OFFSET=0
 start_daemon() {
     local name=$1 fingerprint=$2 log=$3 port=$4 pid fp_file owner waited=0
     shift 4
@@ -299,6 +317,7 @@ start_daemon() {
     if pid=$(daemon_pid "$name"); then
         if [ -f "$fp_file" ] && [ "$(cat "$fp_file")" = "$fingerprint" ]; then
             info "$name already runs (pid $pid), config and code unchanged"
+            DAEMON_LOG_OFFSET=$(stat -c %s "$log" 2>/dev/null || echo 0)
             return 0
         fi
         info "$name: config or code changed, restarting"
@@ -316,6 +335,7 @@ start_daemon() {
             die "cannot start $name: port $port is already in use${owner:+ by $owner}. Stop that process (or set its port elsewhere) and re-run."
         fi
     fi
+    DAEMON_LOG_OFFSET=$(stat -c %s "$log" 2>/dev/null || echo 0)
     printf '\n==== %s: starting %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$log"
     # setsid: own session, so the daemon survives the terminal; exec keeps $!
     # the daemon's own pid; fd 9 is stack.sh's lock, which must not be inherited.
@@ -332,6 +352,7 @@ wait_for_http() {
     local name=$1 url=$2 log=$3 timeout=${4:-$SERVICE_TIMEOUT} start pid fp_file
     fp_file=$STRATUS_RUN/$name.fingerprint
     CURRENT_LOG=$log
+    CURRENT_LOG_OFFSET=$DAEMON_LOG_OFFSET
     start=$(now_ms)
     while :; do
         if ! pid=$(daemon_pid "$name"); then
@@ -349,6 +370,7 @@ wait_for_http() {
     [ -f "$fp_file.pending" ] && mv -f "$fp_file.pending" "$fp_file"
     info "$name answers on $url ($(fmt_ms $(($(now_ms) - start))))"
     CURRENT_LOG=$STACK_LOG
+    CURRENT_LOG_OFFSET=0
 }
 
 # ---------------------------------------------------------------------------

@@ -85,7 +85,6 @@ _identity_init_done() {
 
 identity_init() {
     local url=$IDENTITY_PUBLIC_URL/v3
-    IDENTITY_INITIALISED=0
     if _identity_init_done; then
         info "database, keys and bootstrap are up to date; skipping"
         return 0
@@ -105,7 +104,6 @@ identity_init() {
         --bootstrap-internal-url "$url" \
         --bootstrap-admin-url "$url"
     _identity_init_hash >"$IDENTITY_INIT_STAMP"
-    IDENTITY_INITIALISED=1
 }
 
 identity_start() {
@@ -118,12 +116,14 @@ identity_start() {
         "$(venv_bin "$IDENTITY_DAEMON")" --config-file "$IDENTITY_CONF"
     wait_for_http "$IDENTITY_DAEMON" "$IDENTITY_LOCAL_URL/healthcheck" "$IDENTITY_LOG"
     CURRENT_LOG=$IDENTITY_LOG
+    CURRENT_LOG_OFFSET=$DAEMON_LOG_OFFSET
     body=$(curl -fsS --max-time 5 "$IDENTITY_LOCAL_URL/v3" 2>&1 || true)
     case $body in
         *'"v3'*) ;;
         *) die "$IDENTITY_LOCAL_URL/v3 does not return the v3 version document (got: ${body:0:200}); see $IDENTITY_LOG" ;;
     esac
     CURRENT_LOG=$STACK_LOG
+    CURRENT_LOG_OFFSET=0
 }
 
 identity_summary() {

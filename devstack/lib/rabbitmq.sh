@@ -25,7 +25,7 @@ _rabbitmq_log() {
 # resolve the node cannot start, so use rabbit@localhost instead.
 _rabbitmq_fix_nodename() {
     local host
-    host=$(hostname -s 2>/dev/null || hostname)
+    host=$(hostname -s 2>/dev/null || uname -n)
     if getent hosts "$host" >/dev/null 2>&1; then
         return 0
     fi

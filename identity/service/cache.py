@@ -25,12 +25,14 @@ class Cache:
             self._generation += 1
             self._data.clear()
 
-    def get_or_load(self, key: Any, loader: Callable[[], Any]) -> Any:
+    def get_or_load(self, key: Any, loader: Callable[[], Any], fresh: bool = False) -> Any:
+        """The cached value of ``key``, loaded when absent, stale, or ``fresh``."""
         if self.ttl <= 0:
             return loader()
         now = time.monotonic()
         entry = self._data.get(key)
-        if entry is not None and entry[0] > now and entry[1] == self._generation:
+        if not fresh and entry is not None and entry[0] > now \
+                and entry[1] == self._generation:
             return entry[2]
         generation = self._generation
         value = loader()

@@ -20,6 +20,7 @@ class KeyRepository:
         self._lock = threading.Lock()
         self._stamp: tuple[float, int] | None = None
         self._multi: fernet.MultiFernet | None = None
+        self.generation = 0
 
     def _indexes(self) -> list[int]:
         if not os.path.isdir(self.path):
@@ -78,4 +79,5 @@ class KeyRepository:
                         keys.append(fernet.Fernet(handle.read().strip()))
                 self._multi = fernet.MultiFernet(keys)
                 self._stamp = stamp
+                self.generation += 1
             return self._multi

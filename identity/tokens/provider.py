@@ -54,6 +54,10 @@ class TokenProvider:
         self.revocations = revocations
         self.cache = cache
         self.apps = apps
+        # Decryption is deterministic: remember what each token id decrypts to.
+        # (Expiry and revocation are still checked on every validation.)
+        self._decoded: dict[str, token_payload.TokenPayload] = {}
+        self._decoded_generation = -1
         self.keys = token_keys.KeyRepository(conf.fernet_tokens.key_repository,
                                              conf.fernet_tokens.max_active_keys)
 
@@ -81,7 +85,16 @@ class TokenProvider:
         :raises: TokenNotFound when it is garbled, expired, revoked, or its user,
             scope or roles are gone.
         """
-        payload = P.decode(self.keys, token_id)
+        self.keys.multi()  # reloads the keys if rotated; bumps their generation
+        if self._decoded_generation != self.keys.generation:
+            self._decoded.clear()
+            self._decoded_generation = self.keys.generation
+        payload = self._decoded.get(token_id)
+        if payload is None:
+            payload = P.decode(self.keys, token_id)
+            if len(self._decoded) >= 10000:
+                self._decoded.clear()
+            self._decoded[token_id] = payload
         now = P.utcnow()
         window = self.conf.token.allow_expired_window if allow_expired else 0
         if payload.expires_at + datetime.timedelta(seconds=window) <= now:
@@ -98,9 +111,7 @@ class TokenProvider:
     def _build(self, token_id: str, payload: token_payload.TokenPayload,
                fresh: bool) -> Token:
         key = (payload.user_id, payload.scope_type, payload.scope_id, payload.app_cred_id)
-        if fresh:
-            self.cache.invalidate()
-        parts = self.cache.get_or_load(key, lambda: self._load(payload))
+        parts = self.cache.get_or_load(key, lambda: self._load(payload), fresh=fresh)
         user, project, domain, system, roles, app = parts
         return Token(token_id, payload, user, project, domain, system, roles, app)
 
