@@ -23,4 +23,9 @@ def run(entry_point_group: str, prog: str, argv: list[str]) -> int:
             return 2
         return 0 if argv else 2
     handler: Callable[[str, list[str]], int] = found[argv[0]].load()
-    return int(handler("%s %s" % (prog, argv[0]), argv[1:]) or 0)
+    try:
+        return int(handler("%s %s" % (prog, argv[0]), argv[1:]) or 0)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error worth a traceback.
+        sys.stderr.close()
+        return 0

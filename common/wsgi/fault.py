@@ -15,6 +15,7 @@ import webob.exc
 from common import exception
 
 LOG = logging.getLogger(__name__)
+_GENERIC = "An unexpected error prevented the server from fulfilling your request."
 
 # Nova/Cinder name the fault body by status code.
 _NOVA_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
@@ -51,7 +52,7 @@ def error_response(fmt: str, err: BaseException) -> webob.Response:
     """Render ``err`` in format ``fmt``; unexpected errors become a generic 500."""
     if isinstance(err, exception.Error):
         code, title, name = err.code, err.title, type(err).__name__
-        message = err.message if err.safe else "An unexpected error prevented the server from fulfilling your request."
+        message = err.message if err.safe else _GENERIC
         headers = dict(err.headers)
     elif isinstance(err, webob.exc.HTTPException):
         code, title, name = err.code, err.title, type(err).__name__
@@ -59,7 +60,7 @@ def error_response(fmt: str, err: BaseException) -> webob.Response:
         headers = {}
     else:
         code, title, name, headers = 500, "Internal Server Error", "InternalError", {}
-        message = "An unexpected error prevented the server from fulfilling your request."
+        message = _GENERIC
     ctype, body = FORMATTERS[fmt](code, title, message, name)
     resp = webob.Response(status=code, body=body, content_type=ctype, charset="UTF-8")
     for key, value in headers.items():

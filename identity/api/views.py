@@ -33,6 +33,14 @@ def project(base: str, p: M.Project) -> dict[str, Any]:
             "links": _links(base, "projects/" + p.id)}
 
 
+def domain_as_project(base: str, d: M.Domain) -> dict[str, Any]:
+    """A domain seen through the projects API (``is_domain`` true), as Keystone shows it."""
+    return {**(d.extra or {}), "id": d.id, "name": d.name, "domain_id": None,
+            "parent_id": None, "is_domain": True, "description": d.description or "",
+            "enabled": d.enabled, "tags": [], "options": {},
+            "links": _links(base, "projects/" + d.id)}
+
+
 def user(base: str, u: M.User) -> dict[str, Any]:
     body = {**(u.extra or {}), "id": u.id, "name": u.name, "domain_id": u.domain_id,
             "enabled": u.enabled, "password_expires_at": iso(u.password_expires_at),
@@ -79,14 +87,21 @@ def credential(base: str, c: M.Credential) -> dict[str, Any]:
             "type": c.type, "blob": c.blob, "links": _links(base, "credentials/" + c.id)}
 
 
-def app_cred(base: str, a: M.ApplicationCredential,
-             roles: dict[str, M.Role]) -> dict[str, Any]:
+def access_rule(base: str, r: M.AccessRule) -> dict[str, Any]:
+    return {"id": r.id, "service": r.service, "path": r.path, "method": r.method,
+            "links": _links(base, "users/%s/access_rules/%s" % (r.user_id, r.id))}
+
+
+def app_cred(base: str, a: M.ApplicationCredential, roles: dict[str, M.Role],
+             rules: dict[str, M.AccessRule] | None = None) -> dict[str, Any]:
     return {"id": a.id, "name": a.name, "description": a.description,
             "user_id": a.user_id, "project_id": a.project_id, "system": a.system,
             "expires_at": iso(a.expires_at), "unrestricted": a.unrestricted,
             "roles": [{"id": r, "name": roles[r].name, "domain_id": roles[r].domain_id}
                       for r in a.roles if r in roles],
-            "access_rules": a.access_rules or [],
+            "access_rules": [{"id": r, "service": rules[r].service, "path": rules[r].path,
+                              "method": rules[r].method}
+                             for r in (a.access_rules or []) if rules and r in rules],
             "links": _links(base, "users/%s/application_credentials/%s" % (a.user_id, a.id))}
 
 

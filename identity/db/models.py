@@ -175,6 +175,18 @@ class ApplicationCredential(Base):
     access_rules: orm.Mapped[list[Any]] = orm.mapped_column(default=list)
 
 
+class AccessRule(Base):
+    """A rule limiting what an application credential may call, kept per user."""
+
+    __tablename__ = "access_rules"
+    __table_args__ = (sa.UniqueConstraint("user_id", "service", "path", "method"),)
+    id: orm.Mapped[str] = orm.mapped_column(ID, primary_key=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(ID, index=True)
+    service: orm.Mapped[str] = orm.mapped_column(NAME)
+    path: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    method: orm.Mapped[str] = orm.mapped_column(sa.String(16))
+
+
 class RevocationEvent(Base):
     __tablename__ = "revocation_events"
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)

@@ -55,7 +55,8 @@ class AssignmentService:
                                 else M.Role.domain_id == domain_id)
             return session.scalars(query).first()
 
-    def list_roles(self, name: str | None = None, domain_id: str | None = None) -> list[models.Role]:
+    def list_roles(self, name: str | None = None,
+                   domain_id: str | None = None) -> list[models.Role]:
         with self.store.reader() as session:
             query = sa.select(M.Role)
             if name is not None:

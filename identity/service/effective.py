@@ -42,7 +42,9 @@ class EffectiveService:
         for prior, implied in session.execute(sa.select(M.ImpliedRole.prior_role_id,
                                                         M.ImpliedRole.implied_role_id)):
             rules.setdefault(prior, []).append(implied)
-        return {"projects": projects, "rules": rules}
+        domain_roles = set(session.scalars(sa.select(M.Role.id).where(
+            M.Role.domain_id.is_not(None))))
+        return {"projects": projects, "rules": rules, "domain_roles": domain_roles}
 
     @staticmethod
     def _children(projects: list[Any]) -> dict[str | None, list[str]]:
@@ -120,6 +122,10 @@ class EffectiveService:
             for uid in users:
                 for scope_type, scope_id, via_scope in scoped:
                     for role_id, via_role in self._implied(snap["rules"], row.role_id):
+                        # A domain-specific role is never effective itself; only
+                        # the global roles it implies are.
+                        if role_id in snap["domain_roles"]:
+                            continue
                         out.append(Effective(role_id, "user", uid, scope_type, scope_id,
                                              False, via_group, via_role, via_scope))
         return list(dict.fromkeys(out))

@@ -94,7 +94,8 @@ class ResourceService:
             rest = {k: v for k, v in values.items()
                     if k not in ("id", "domain_id", "parent_id", "tags", "is_domain", "options")}
             base.merge_extra(project, rest, _PROJECT_COLUMNS)
-            project.tags = [models.ProjectTag(name=t) for t in dict.fromkeys(values.get("tags") or [])]
+            project.tags = [models.ProjectTag(name=t)
+                            for t in dict.fromkeys(values.get("tags") or [])]
             session.add(project)
             base.conflict_on_duplicate(session, "project",
                                        "Duplicate entry found with name %s" % values["name"])

@@ -175,8 +175,14 @@ class TokenProvider:
             raise exception.TokenNotFound(id="(application credential gone)")
         allowed = {r["id"] if isinstance(r, dict) else r for r in app.roles}
         expanded = {r.id for r in self.assignments.expand_roles(list(allowed))}
-        return ({"id": app.id, "name": app.name, "restricted": not app.unrestricted},
-                [r for r in role_ids if r in expanded])
+        ref: dict[str, Any] = {"id": app.id, "name": app.name,
+                               "restricted": not app.unrestricted}
+        if app.access_rules:
+            rules = self.apps.access_rules(app.user_id)
+            ref["access_rules"] = [{"id": r, "service": rules[r].service,
+                                    "path": rules[r].path, "method": rules[r].method}
+                                   for r in app.access_rules if r in rules]
+        return ref, [r for r in role_ids if r in expanded]
 
 
 def _iso(value: datetime.datetime | None) -> str | None:

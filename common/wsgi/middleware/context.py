@@ -22,6 +22,7 @@ class ContextFilter:
         return self.app(environ, start_response)
 
 
-def filter_factory(global_conf: dict[str, Any], **local_conf: Any) -> Callable[[Any], ContextFilter]:
+def filter_factory(global_conf: dict[str, Any],
+                   **local_conf: Any) -> Callable[[Any], ContextFilter]:
     anonymous = local_conf.get("allow_anonymous", "false").lower() == "true"
     return lambda app: ContextFilter(app, anonymous)

@@ -10,7 +10,8 @@ class Healthcheck:
         self.path = path
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == self.path and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if environ.get("PATH_INFO") == self.path \
+                and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             body = b"OK"
             start_response("200 OK", [("Content-Type", "text/plain"),
                                       ("Content-Length", str(len(body)))])

@@ -36,7 +36,8 @@ class AuthController(base.Controller):
     def validate(self, req: base.Request) -> Any:
         ctx = self.authenticated(req)
         token = self._subject(req)
-        ctx.can("identity:validate_token", {"target": {"token": {"user_id": token.payload.user_id}}})
+        ctx.can("identity:validate_token",
+                {"target": {"token": {"user_id": token.payload.user_id}}})
         resp = self._token_response(req, token)
         if req.method == "HEAD":
             resp.body = b""
@@ -45,7 +46,8 @@ class AuthController(base.Controller):
     def revoke(self, req: base.Request) -> Any:
         ctx = self.authenticated(req)
         token = self._subject(req)
-        ctx.can("identity:revoke_token", {"target": {"token": {"user_id": token.payload.user_id}}})
+        ctx.can("identity:revoke_token",
+                {"target": {"token": {"user_id": token.payload.user_id}}})
         self.app.revocations.revoke(audit_id=token.payload.audit_ids[0])
         return base.empty_response()
 

@@ -86,7 +86,8 @@ class AppCredsController(base.Controller):
             role_ids.append(match[0]["id"])
         app, secret = self.app.credentials.create_app_cred(user_id, token.project["id"],
                                                            values, role_ids)
-        body = views.app_cred(self.base(req), app, self.app.assignments.all_roles())
+        body = views.app_cred(self.base(req), app, self.app.assignments.all_roles(),
+                              self.app.credentials.access_rules(user_id))
         body["secret"] = secret
         return base.json_response({"application_credential": body}, 201)
 
@@ -110,13 +111,15 @@ class AppCredsController(base.Controller):
         self._owner(req, user_id)
         apps = self.app.credentials.list_app_creds(user_id, name=req.GET.get("name"))
         roles = self.app.assignments.all_roles()
+        rules = self.app.credentials.access_rules(user_id)
         return self.collection(req, "application_credentials",
-                               [views.app_cred(self.base(req), a, roles) for a in apps])
+                               [views.app_cred(self.base(req), a, roles, rules) for a in apps])
 
     def show(self, req: base.Request, user_id: str, app_id: str) -> Any:
         self._owner(req, user_id)
         app = self.app.credentials.get_app_cred(app_id, user_id)
-        body = views.app_cred(self.base(req), app, self.app.assignments.all_roles())
+        body = views.app_cred(self.base(req), app, self.app.assignments.all_roles(),
+                              self.app.credentials.access_rules(user_id))
         return base.json_response({"application_credential": body})
 
     def delete(self, req: base.Request, user_id: str, app_id: str) -> Any:
@@ -125,7 +128,24 @@ class AppCredsController(base.Controller):
         self.app.revocations.revoke(app_cred_id=app_id)
         return base.empty_response()
 
+    def rules(self, req: base.Request, user_id: str) -> Any:
+        self._owner(req, user_id)
+        rules = self.app.credentials.access_rules(user_id).values()
+        return self.collection(req, "access_rules",
+                               [views.access_rule(self.base(req), r) for r in rules])
+
+    def rule(self, req: base.Request, user_id: str, rule_id: str) -> Any:
+        self._owner(req, user_id)
+        if req.method == "DELETE":
+            self.app.credentials.delete_access_rule(user_id, rule_id)
+            return base.empty_response()
+        rule = self.app.credentials.get_access_rule(user_id, rule_id)
+        return base.json_response({"access_rule": views.access_rule(self.base(req), rule)})
+
     def routes(self) -> list[tuple[str, dict[str, Any]]]:
         path = "/v3/users/{user_id}/application_credentials"
+        rules = "/v3/users/{user_id}/access_rules"
         return [(path, {"GET": self.index, "POST": self.create}),
-                (path + "/{app_id}", {"GET": self.show, "DELETE": self.delete})]
+                (path + "/{app_id}", {"GET": self.show, "DELETE": self.delete}),
+                (rules, {"GET": self.rules}),
+                (rules + "/{rule_id}", {"GET": self.rule, "DELETE": self.rule})]

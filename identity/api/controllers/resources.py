@@ -62,9 +62,7 @@ class ProjectsController(base.Controller):
         ctx = self.authenticated(req)
         values = self.body(req, "project", schemas.PROJECT_CREATE)
         if values.get("is_domain"):
-            raise common_exc.ValidationError(field="is_domain",
-                                             detail="projects acting as domains are not "
-                                                    "supported; create a domain")
+            return self._create_domain(req, values)
         if not values.get("domain_id"):
             parent_id = values.get("parent_id")
             if parent_id:
@@ -76,6 +74,24 @@ class ProjectsController(base.Controller):
                        {"target.domain_id": values["domain_id"]})
         project = self.app.resources.create_project(values)
         return base.json_response({"project": views.project(self.base(req), project)}, 201)
+
+    def _create_domain(self, req: base.Request, values: dict[str, Any]) -> Any:
+        """A project acting as a domain is a domain (Keystone's is_domain=true)."""
+        self.authorize(req, "identity:create_domain")
+        if values.get("domain_id") or values.get("parent_id"):
+            raise common_exc.ValidationError(field="is_domain", detail="a project acting as "
+                                             "a domain has no domain_id or parent_id")
+        domain = self.app.resources.create_domain(
+            {k: v for k, v in values.items() if k in ("name", "description", "enabled")})
+        return base.json_response({"project": views.domain_as_project(self.base(req), domain)},
+                                  201)
+
+    def _as_domain(self, project_id: str) -> Any:
+        """The domain whose id ``project_id`` is, or ProjectNotFound."""
+        try:
+            return self.app.resources.get_domain(project_id)
+        except exception.NotFound:
+            raise exception.ProjectNotFound(id=project_id)
 
     def _parent_domain(self, parent_id: str) -> str:
         try:
@@ -92,7 +108,10 @@ class ProjectsController(base.Controller):
         self.authorize(req, "identity:list_projects",
                        {"target.domain_id": filters.get("domain_id")})
         if req.param_bool("is_domain") is True:
-            return self.collection(req, "projects", [])
+            domains = self.app.resources.list_domains(**{k: v for k, v in filters.items()
+                                                        if k in ("name", "enabled")})
+            return self.collection(req, "projects", [views.domain_as_project(self.base(req), d)
+                                                     for d in domains])
         tag_filters = {key: req.GET[name].split(",") for key, name in (
             ("tags", "tags"), ("tags_any", "tags-any"), ("not_tags", "not-tags"),
             ("not_tags_any", "not-tags-any")) if name in req.GET}
@@ -102,7 +121,13 @@ class ProjectsController(base.Controller):
 
     def show(self, req: base.Request, project_id: str) -> Any:
         self.authenticated(req)
-        project = self.app.resources.get_project(project_id)
+        try:
+            project = self.app.resources.get_project(project_id)
+        except exception.NotFound:
+            domain = self._as_domain(project_id)
+            self.authorize(req, "identity:get_domain", {"target": {"domain": {"id": domain.id}}})
+            return base.json_response({"project": views.domain_as_project(self.base(req),
+                                                                          domain)})
         self.authorize(req, "identity:get_project", self._target(project))
         body = views.project(self.base(req), project)
         if req.param_bool("parents_as_ids") or req.param_bool("parents_as_list"):
@@ -112,7 +137,16 @@ class ProjectsController(base.Controller):
 
     def update(self, req: base.Request, project_id: str) -> Any:
         self.authenticated(req)
-        project = self.app.resources.get_project(project_id)
+        try:
+            project = self.app.resources.get_project(project_id)
+        except exception.NotFound:
+            domain = self._as_domain(project_id)
+            self.authorize(req, "identity:update_domain")
+            values = self.body(req, "project", schemas.PROJECT_UPDATE)
+            domain = self.app.resources.update_domain(domain.id, {
+                k: v for k, v in values.items() if k in ("name", "description", "enabled")})
+            return base.json_response({"project": views.domain_as_project(self.base(req),
+                                                                          domain)})
         self.authorize(req, "identity:update_project", self._target(project))
         values = self.body(req, "project", schemas.PROJECT_UPDATE)
         project = self.app.resources.update_project(project_id, values)
@@ -122,7 +156,14 @@ class ProjectsController(base.Controller):
 
     def delete(self, req: base.Request, project_id: str) -> Any:
         self.authenticated(req)
-        project = self.app.resources.get_project(project_id)
+        try:
+            project = self.app.resources.get_project(project_id)
+        except exception.NotFound:
+            self._as_domain(project_id)
+            self.authorize(req, "identity:delete_domain")
+            self.app.resources.delete_domain(project_id)
+            self.app.revocations.revoke(domain_id=project_id)
+            return base.empty_response()
         self.authorize(req, "identity:delete_project", self._target(project))
         self.app.resources.delete_project(project_id)
         self.app.revocations.revoke(project_id=project_id)
