@@ -5,14 +5,14 @@ import socket
 
 from oslo_config import cfg
 
-DEFAULT_OPTS = [
+DEFAULT_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("state_path", default="/var/lib/stratus",
                help="Directory where Stratus keeps its state (SQLite files, keys, data)."),
     cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
                help="Name of this host as other daemons and the APIs report it."),
 ]
 
-DATABASE_OPTS = [
+DATABASE_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("connection", secret=True,
                help="SQLAlchemy URL of this service's database. Possible values: "
                     "sqlite:////path/file.sqlite, postgresql+psycopg2://user@host/db, "

@@ -14,6 +14,9 @@ class _Commands:
         self.args = args
         self.sess = client.session_from_env(args.auth_url)
 
+    def access(self) -> Any:
+        return self.sess.auth.get_access(self.sess)  # type: ignore[union-attr]
+
     def get(self, path: str) -> Any:
         return self.sess.get(path, endpoint_filter=EP).json()
 
@@ -32,7 +35,7 @@ class _Commands:
 def _token_issue(args: argparse.Namespace) -> None:
     cmd = _Commands(args)
     token = cmd.sess.get_token()
-    access = cmd.sess.auth.get_access(cmd.sess)
+    access = cmd.access()
     client.print_object(args.format, {"id": token, "expires": access.expires.isoformat(),
                                       "project_id": access.project_id,
                                       "user_id": access.user_id})
@@ -97,7 +100,7 @@ def _role_grant(args: argparse.Namespace) -> None:
 
 def _catalog(args: argparse.Namespace) -> None:
     cmd = _Commands(args)
-    catalog = cmd.sess.auth.get_access(cmd.sess).service_catalog.catalog
+    catalog = cmd.access().service_catalog.catalog
     rows = [{"Name": s.get("name"), "Type": s.get("type"),
              "Endpoints": ", ".join("%s %s: %s" % (e["region_id"], e["interface"], e["url"])
                                     for e in s.get("endpoints", []))} for s in catalog]

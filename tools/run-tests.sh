@@ -51,6 +51,14 @@ fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"
 
+# Lint and types first: cheap, and CI should fail on them like on a test.
+if [ -z "${STRATUS_SKIP_LINT:-}" ]; then
+    echo "run-tests: ruff check ."
+    "$VENV/bin/ruff" check . || fail "ruff found problems (see above)"
+    echo "run-tests: mypy common identity"
+    "$VENV/bin/mypy" common identity || fail "mypy found type errors (see above)"
+fi
+
 args=(tests/unit tests/api tests/functional -q -p no:cacheprovider)
 if [ "$WORKERS" != 0 ] && [ "$WORKERS" != 1 ] && "$VENV/bin/python" -c 'import xdist' 2>/dev/null; then
     args+=(-n "$WORKERS")

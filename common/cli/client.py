@@ -65,8 +65,9 @@ def print_rows(fmt: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> 
     print(line)
     print("| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |")
     print(line)
-    for row in cells:
-        print("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |")
+    for cell_row in cells:
+        print("| " + " | ".join(v.ljust(w) for v, w in zip(cell_row, widths, strict=True))
+              + " |")
     print(line)
 
 
@@ -109,7 +110,7 @@ def run(prog: str, argv: list[str], build: Callable[[argparse.ArgumentParser], N
 
 def _message(err: ks_exc.HttpError) -> str:
     try:
-        body = err.response.json()
+        body = err.response.json()  # type: ignore[union-attr]
         for value in body.values():
             if isinstance(value, dict) and value.get("message"):
                 return str(value["message"])

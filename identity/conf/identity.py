@@ -5,7 +5,7 @@ from oslo_config import cfg
 
 GROUP = "identity"
 
-OPTS = [
+OPTS: list[cfg.Opt] = [
     cfg.StrOpt("default_domain_id", default="default",
                help="Domain used for users and projects created without one, and by "
                     "v2-style clients that know no domains."),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-OPTS = [
+OPTS: list[cfg.Opt] = [
     cfg.IntOpt("expiration", default=3600, min=60,
                help="Lifetime of a token, in seconds."),
     cfg.IntOpt("allow_expired_window", default=172800, min=0,
@@ -14,7 +14,7 @@ OPTS = [
                     "again from the database."),
 ]
 
-FERNET_OPTS = [
+FERNET_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("key_repository", default="$state_path/fernet-keys",
                help="Directory holding the token keys (0 is staged, the highest "
                     "number is primary)."),

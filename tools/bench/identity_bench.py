@@ -29,14 +29,22 @@ from tests.functional import conftest as fx  # noqa: E402
 
 CONCURRENCY = (1, 4, 16)
 TRIVIAL = """
-import sys
+import socketserver, sys, time
+from wsgiref import simple_server
 from common.wsgi import server
 def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"OK"]
+class Quiet(simple_server.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+class Threaded(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+if sys.argv[2] == "wsgiref":
+    simple_server.make_server("127.0.0.1", int(sys.argv[1]), app, Threaded,
+                              Quiet).serve_forever()
 srv = server.Server(app, "127.0.0.1", int(sys.argv[1]), threads=16)
 srv.start()
-import time
 while True:
     time.sleep(3600)
 """
@@ -140,10 +148,14 @@ def main() -> None:
         sys.exit("wrk is needed (apt-get install wrk)")
     state = tempfile.mkdtemp(prefix="identity-bench-")
     cloud = start_cloud(state, args.rounds)
-    trivial_port = fx.free_port()
-    trivial = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(trivial_port)], cwd=REPO)
+    trivial_port, stdlib_port = fx.free_port(), fx.free_port()
+    trivial = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(trivial_port), "cheroot"],
+                               cwd=REPO)
+    stdlib = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(stdlib_port), "wsgiref"],
+                              cwd=REPO)
     try:
         fx.wait_http("http://127.0.0.1:%d/" % trivial_port)
+        fx.wait_http("http://127.0.0.1:%d/" % stdlib_port)
         pid = cloud.daemon.proc.pid
         print("stratus-identity-api pid %d, bcrypt cost %d, %ds per run"
               % (pid, args.rounds, args.duration))
@@ -157,7 +169,8 @@ def main() -> None:
         peak = 0.0
         print("%-28s %6s %10s %9s %7s" % ("test", "conc", "req/s", "p50 ms", "non2xx"))
         for name, url, script in (
-                ("trivial WSGI app (ceiling)", "http://127.0.0.1:%d/" % trivial_port, None),
+                ("trivial app, wsgiref thread", "http://127.0.0.1:%d/" % stdlib_port, None),
+                ("trivial app, our server", "http://127.0.0.1:%d/" % trivial_port, None),
                 ("token validate (GET)", cloud.url + "/v3/auth/tokens", validate),
                 ("token issue (password)", cloud.url + "/v3/auth/tokens", issue)):
             for conns in CONCURRENCY:
@@ -167,11 +180,12 @@ def main() -> None:
                 print("%-28s %6d %10.1f %9.2f %7d" % (name, conns, result["rate"],
                                                       result["p50_ms"], result["errors"]))
         print("RSS under load (peak sampled): %.1f MB; after: %.1f MB" % (peak, rss_mb(pid)))
-        print("password helper processes (forkserver + bcrypt workers): %.1f MB"
+        print("password helper processes (bcrypt): %.1f MB"
               % helpers_rss_mb(pid))
     finally:
-        trivial.terminate()
-        trivial.wait()
+        for proc in (trivial, stdlib):
+            proc.terminate()
+            proc.wait()
         cloud.daemon.stop()
         shutil.rmtree(state, ignore_errors=True)
 

@@ -12,6 +12,7 @@ target_metadata = models.Base.metadata
 
 def run() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "sqlalchemy.url is set by common.db.migration"
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,

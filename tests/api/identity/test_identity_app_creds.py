@@ -167,3 +167,22 @@ def test_app_cred_auth_with_scope_is_unauthorized(api: Api, owner: dict[str, Any
 def test_app_cred_secret_is_not_a_password(api: Api, owner: dict[str, Any]) -> None:
     app = _create(api, owner)
     api.auth_fails(password_auth(app["secret"], user_id=owner["id"]), 401)
+
+
+def test_access_rules(api: Api, owner: dict[str, Any]) -> None:
+    rule = {"service": "compute", "path": "/v2.1/servers", "method": "GET"}
+    app = _create(api, owner, access_rules=[rule])
+    assert len(app["access_rules"]) == 1
+    stored = app["access_rules"][0]
+    assert {k: stored[k] for k in rule} == rule and stored["id"]
+    again = _create(api, owner, access_rules=[rule])
+    assert again["access_rules"][0]["id"] == stored["id"]  # one rule, reused
+    path = "/v3/users/%s/access_rules" % owner["id"]
+    listed = api.get(path, token=owner["token"]).json["access_rules"]
+    assert stored["id"] in {r["id"] for r in listed}
+    shown = api.get(path + "/" + stored["id"], token=owner["token"]).json["access_rule"]
+    assert {k: shown[k] for k in rule} == rule
+    _, token = api.issue(_auth_body(id=app["id"], secret=app["secret"]))
+    assert [r["id"] for r in token["application_credential"]["access_rules"]] == \
+        [stored["id"]]
+    error_of(api.get(path + "/" + "f" * 32, token=owner["token"], status="*"), 404)

@@ -194,8 +194,19 @@ def test_project_update_and_delete_nonexistent(api: Api) -> None:
     error_of(api.delete("/v3/projects/" + "f" * 32, status="*"), 404)
 
 
-def test_project_is_domain_true_is_refused(api: Api) -> None:
-    error_of(api.post("/v3/projects", {"project": {"name": unique("p"), "is_domain": True}},
+def test_project_acting_as_a_domain(api: Api) -> None:
+    name = unique("pdom")
+    created = api.post("/v3/projects", {"project": {"name": name, "is_domain": True}}).json
+    project = created["project"]
+    assert project["is_domain"] is True
+    assert project["domain_id"] is None and project["parent_id"] is None
+    assert api.get("/v3/domains/" + project["id"]).json["domain"]["name"] == name
+    assert api.get("/v3/projects/" + project["id"]).json["project"]["is_domain"] is True
+    listed = api.get("/v3/projects?is_domain=true").json["projects"]
+    assert project["id"] in _ids(listed) and all(p["is_domain"] for p in listed)
+    assert project["id"] not in _ids(api.get("/v3/projects").json["projects"])
+    error_of(api.post("/v3/projects", {"project": {"name": unique("p"), "is_domain": True,
+                                                   "parent_id": project["id"]}},
                       status="*"), 400)
 
 

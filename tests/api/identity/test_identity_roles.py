@@ -167,3 +167,18 @@ def test_admin_cannot_be_implied(api: Api) -> None:
     role = api.create_role()
     error_of(api.put("/v3/roles/%s/implies/%s" % (role["id"], api.roles["admin"]),
                      status="*"), 403)
+
+
+def test_domain_specific_role_is_effective_only_through_what_it_implies(
+        api: Api, project: dict[str, Any]) -> None:
+    domain_role = api.create_role(domain_id="default")
+    api.put("/v3/roles/%s/implies/%s" % (domain_role["id"], api.roles["reader"]), status=201)
+    user = api.create_user()
+    api.grant(user["id"], domain_role["id"], project_id=project["id"])
+    _, token = api.issue(password_auth(USER_PASSWORD, user_id=user["id"],
+                                       scope=project_scope(project["id"])))
+    assert [r["name"] for r in token["roles"]] == ["reader"]
+    raw = api.get("/v3/role_assignments?user.id=" + user["id"]).json["role_assignments"]
+    assert [a["role"]["id"] for a in raw] == [domain_role["id"]]
+    effective = api.get("/v3/role_assignments?effective&user.id=" + user["id"]).json
+    assert [a["role"]["id"] for a in effective["role_assignments"]] == [api.roles["reader"]]
