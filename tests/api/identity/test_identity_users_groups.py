@@ -95,6 +95,15 @@ def test_change_own_password(api: Api, project: dict[str, Any]) -> None:
     api.validate(new_token)
 
 
+def test_change_password_needs_no_token(api: Api) -> None:
+    """The original password is the proof, so an expired password can be changed."""
+    user = api.create_user()
+    body = {"user": {"original_password": USER_PASSWORD, "password": "pw-new-3"}}
+    api.post("/v3/users/%s/password" % user["id"], body, token="", status=204)
+    api.token_for(user["id"], "pw-new-3")
+    error_of(api.post("/v3/users/%s/password" % user["id"], body, token="", status="*"), 401)
+
+
 def test_change_password_with_wrong_original(api: Api) -> None:
     user = api.create_user()
     token = api.token_for(user["id"], USER_PASSWORD)

@@ -55,7 +55,7 @@ def test_healthcheck_ignores_a_bad_token(api: Api) -> None:
 @pytest.mark.parametrize("method,path,status", [
     ("GET", "/", 300), ("GET", "/v3", 200), ("GET", "/healthcheck", 200),
     ("GET", "/v3/users", 200), ("GET", "/v3/users", 401), ("GET", "/v3/nowhere", 404),
-    ("POST", "/v3/auth/tokens", 400), ("DELETE", "/v3/auth/tokens", 400),
+    ("POST", "/v3/auth/tokens", 400), ("GET", "/v3/projects/nope", 404),
     ("PUT", "/v3/users", 405),
 ])
 def test_every_response_has_a_request_id(api: Api, method: str, path: str,
