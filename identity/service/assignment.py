@@ -11,6 +11,12 @@ from identity.db import models
 from identity.service import base
 
 M = models
+
+# Grant kinds and the system target, for the API layer (which never imports db).
+USER_PROJECT, GROUP_PROJECT = M.USER_PROJECT, M.GROUP_PROJECT
+USER_DOMAIN, GROUP_DOMAIN = M.USER_DOMAIN, M.GROUP_DOMAIN
+USER_SYSTEM, GROUP_SYSTEM = M.USER_SYSTEM, M.GROUP_SYSTEM
+SYSTEM_TARGET = M.SYSTEM_TARGET
 _ROLE_COLUMNS = {"name", "description"}
 
 

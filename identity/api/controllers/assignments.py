@@ -8,7 +8,7 @@ from common import exception as common_exc
 from identity.api import views
 from identity.api.controllers import base
 from identity.api.schemas import entities as schemas
-from identity.db import models as M
+from identity.service import assignment as M
 
 
 class RolesController(base.Controller):
