@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import webtest
@@ -29,10 +29,12 @@ from tests.fixtures import identity as fx  # noqa: E402
 # -- fixtures -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     """(paste pipeline, IdentityApp) of a fresh, bootstrapped identity service."""
     conf = fx.make_conf(str(tmp_path_factory.mktemp("identity")))
-    return fx.build(conf)
+    pipeline, inner = fx.build(conf)
+    yield pipeline, inner
+    inner.db.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +48,8 @@ def inner(service: tuple[Any, Any]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def api(app: webtest.TestApp, inner: Any) -> Api:
-    return Api(app, inner)
+def api(app: webtest.TestApp) -> Api:
+    return Api(app)
 
 
 @pytest.fixture(scope="module")

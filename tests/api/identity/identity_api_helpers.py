@@ -78,9 +78,8 @@ class Persona:
 class Api:
     """Small helpers over the TestApp; admin calls use the cloud-admin token."""
 
-    def __init__(self, app: webtest.TestApp, inner: Any) -> None:
+    def __init__(self, app: webtest.TestApp) -> None:
         self.app = app
-        self.inner = inner
         self.admin_token, body = self.issue(password_auth(
             ADMIN_PASSWORD, name="admin", domain_id=DEFAULT_DOMAIN,
             scope={"project": {"name": "admin", "domain": {"id": DEFAULT_DOMAIN}}}))

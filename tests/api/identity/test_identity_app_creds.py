@@ -17,7 +17,7 @@ def owner(api: Api, project: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
-def _create(api: Api, owner: dict[str, Any], status: int = 201,
+def _create(api: Api, owner: dict[str, Any], status: Any = 201,
             **values: Any) -> dict[str, Any]:
     body = {"application_credential": {"name": unique("app"), **values}}
     resp = api.post("/v3/users/%s/application_credentials" % owner["id"], body,
@@ -77,8 +77,22 @@ def test_restricted_roles_subset(api: Api, owner: dict[str, Any]) -> None:
 
 
 def test_cannot_delegate_a_role_not_held(api: Api, owner: dict[str, Any]) -> None:
-    body = _create(api, owner, status=403, roles=[{"name": "admin"}])
-    assert body["error"]["code"] == 403
+    path = "/v3/users/%s/application_credentials" % owner["id"]
+    body = {"application_credential": {"name": unique("app"), "roles": [{"name": "admin"}]}}
+    resp = api.post(path, body, token=owner["token"], status="*")
+    assert 400 <= resp.status_int < 500, resp.text
+    error_of(resp, resp.status_int)
+    names = {a["name"] for a in api.get(path, token=owner["token"]).json[
+        "application_credentials"]}
+    assert body["application_credential"]["name"] not in names
+
+
+@pytest.mark.xfail(reason="BUG: creating an application credential with a role the user does "
+                          "not hold on the project answers 403; Keystone answers 400 "
+                          "(ApplicationCredentialValidationError)", strict=True)
+def test_role_not_held_is_a_bad_request(api: Api, owner: dict[str, Any]) -> None:
+    body = _create(api, owner, status="*", roles=[{"name": "admin"}])
+    assert body["error"]["code"] == 400
 
 
 def test_wrong_secret(api: Api, owner: dict[str, Any]) -> None:
@@ -150,7 +164,8 @@ def test_unscoped_token_cannot_create(api: Api, owner: dict[str, Any]) -> None:
     resp = api.post("/v3/users/%s/application_credentials" % owner["id"],
                     {"application_credential": {"name": unique("x")}}, token=unscoped,
                     status="*")
-    error_of(resp, 403)
+    assert 400 <= resp.status_int < 500, resp.text
+    error_of(resp, resp.status_int)
 
 
 @pytest.mark.xfail(reason="BUG: application_credential auth with a 'scope' answers 403; "

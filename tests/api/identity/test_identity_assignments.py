@@ -24,7 +24,7 @@ def _triples(assignments: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     """(actor id, scope description, role id) of each assignment."""
     out = set()
     for a in assignments:
-        actor = a.get("user", a.get("group"))["id"]
+        actor = (a["user"] if "user" in a else a["group"])["id"]
         scope = a["scope"]
         where = ("system" if "system" in scope else
                  "project:" + scope["project"]["id"] if "project" in scope else
@@ -288,6 +288,6 @@ def test_role_assignments_include_names(api: Api, world: dict[str, Any]) -> None
 
 def test_role_assignments_list_everything(api: Api, world: dict[str, Any]) -> None:
     rows = api.get(RA).json["role_assignments"]
-    actors = {row.get("user", row.get("group"))["id"] for row in rows}
+    actors = {(row["user"] if "user" in row else row["group"])["id"] for row in rows}
     assert {world["alice"]["id"], world["bob"]["id"], world["group"]["id"],
             api.admin_user_id} <= actors

@@ -186,22 +186,28 @@ def test_endpoint_filters(api: Api) -> None:
     assert admin_ones and all(e["interface"] == "admin" for e in admin_ones)
 
 
-def test_endpoint_with_unknown_region_creates_it(api: Api) -> None:
-    region_id = unique("AutoRegion")
-    endpoint = _endpoint(api, _service(api)["id"], region_id=region_id)
-    assert endpoint["region_id"] == region_id
-    assert api.get("/v3/regions/" + region_id).json["region"]["id"] == region_id
+def test_endpoint_with_unknown_legacy_region_creates_it(api: Api) -> None:
     legacy_region = unique("LegacyRegion")
     legacy = _endpoint(api, _service(api)["id"], region=legacy_region)
     assert legacy["region_id"] == legacy_region and legacy["region"] == legacy_region
+    assert api.get("/v3/regions/" + legacy_region).json["region"]["id"] == legacy_region
+
+
+@pytest.mark.xfail(reason="BUG: POST /v3/endpoints with an unknown region_id creates that region "
+                          "(201); Keystone auto-creates only for the legacy 'region' attribute "
+                          "and answers 400 for an unknown region_id", strict=True)
+def test_endpoint_with_unknown_region_id_is_refused(api: Api) -> None:
+    region_id = unique("NoSuchRegion")
+    body = {"endpoint": {"service_id": _service(api)["id"], "interface": "public",
+                         "url": "http://x.example", "region_id": region_id}}
+    error_of(api.post("/v3/endpoints", body, status="*"), 400)
+    error_of(api.get("/v3/regions/" + region_id, status="*"), 404)
 
 
 def test_endpoint_with_unknown_service_is_refused(api: Api) -> None:
     body = {"endpoint": {"service_id": "f" * 32, "interface": "public",
                          "url": "http://x.example"}}
-    resp = api.post("/v3/endpoints", body, status="*")
-    assert resp.status_int in (400, 404), resp.text
-    error_of(resp, resp.status_int)
+    error_of(api.post("/v3/endpoints", body, status="*"), 400)
 
 
 def test_catalog_reflects_services_and_endpoints(api: Api, member: Persona) -> None:

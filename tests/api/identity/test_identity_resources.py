@@ -112,8 +112,6 @@ def test_project_hierarchy(api: Api) -> None:
     assert grandchild["parent_id"] == child["id"]
     listed = api.get("/v3/projects?parent_id=" + parent["id"]).json["projects"]
     assert [p["id"] for p in listed] == [child["id"]]
-    shown = api.get("/v3/projects/%s?parents_as_ids" % grandchild["id"]).json["project"]
-    assert [p["id"] for p in shown["parents"]] == [child["id"], parent["id"]]
     # a non-leaf project cannot be deleted
     error_of(api.delete("/v3/projects/" + parent["id"], status="*"), 403)
     error_of(api.delete("/v3/projects/" + child["id"], status="*"), 403)
@@ -121,6 +119,17 @@ def test_project_hierarchy(api: Api) -> None:
     api.delete("/v3/projects/" + child["id"])
     api.delete("/v3/projects/" + parent["id"])
     error_of(api.get("/v3/projects/" + parent["id"], status="*"), 404)
+
+
+@pytest.mark.xfail(reason="BUG: GET /v3/projects/{id}?parents_as_list returns bare project "
+                          "bodies; Keystone returns [{\"project\": {...}}, ...] (and "
+                          "?parents_as_ids a nested dict of ids)", strict=True)
+def test_project_parents_as_list(api: Api) -> None:
+    parent = api.create_project()
+    child = api.create_project(parent_id=parent["id"])
+    grandchild = api.create_project(parent_id=child["id"])
+    shown = api.get("/v3/projects/%s?parents_as_list" % grandchild["id"]).json["project"]
+    assert {p["project"]["id"] for p in shown["parents"]} == {child["id"], parent["id"]}
 
 
 def test_project_parent_in_another_domain_is_refused(api: Api) -> None:

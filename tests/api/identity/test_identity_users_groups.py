@@ -202,7 +202,7 @@ def test_group_membership_unknown_parts(api: Api) -> None:
 
 # -- credentials ------------------------------------------------------------------------------
 
-def _credential(api: Api, user_id: str, token: str | None = None, status: int = 201,
+def _credential(api: Api, user_id: str, token: str | None = None, status: Any = 201,
                 **extra: Any) -> Any:
     body = {"credential": {"type": "cert", "blob": "blob-" + unique(), "user_id": user_id,
                            **extra}}
@@ -229,7 +229,7 @@ def test_credential_crud(api: Api, project: dict[str, Any]) -> None:
 
 
 def test_credential_for_unknown_user(api: Api) -> None:
-    resp = _credential(api, "f" * 32, status="*")  # type: ignore[arg-type]
+    resp = _credential(api, "f" * 32, status="*")
     assert resp.status_int in (400, 404), resp.text
 
 
@@ -249,3 +249,12 @@ def test_member_sees_only_own_credentials(api: Api, member: Persona,
              403)
     error_of(_credential(api, other_member.user_id, token=member.token, status="*"), 403)
     api.delete("/v3/credentials/" + mine["id"], token=member.token)
+
+
+def test_head_mirrors_get(api: Api) -> None:
+    user = api.create_user()
+    for path in ("/v3/users", "/v3/users/" + user["id"], "/v3/groups", "/v3/projects"):
+        resp = api.head(path, status=200)
+        assert resp.body == b""
+        assert resp.content_type == "application/json"
+    error_of(api.head("/v3/users/" + "f" * 32, status="*"), 404)

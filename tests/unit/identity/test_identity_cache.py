@@ -109,7 +109,7 @@ def test_entry_from_an_older_generation_is_not_served(clock: Clock) -> None:
 def test_max_entries_bounds_memory(clock: Clock) -> None:
     cache = cache_mod.Cache(ttl=60, max_entries=3)
     for key in range(10):
-        cache.get_or_load(key, lambda key=key: key)
+        cache.get_or_load(key, counting(key)[0])
     assert len(cache._data) <= 3
     load, calls = counting(9)
     assert cache.get_or_load(9, load) == 9

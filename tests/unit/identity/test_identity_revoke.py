@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -17,7 +17,7 @@ HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
-def store(tmp_path: os.PathLike[str]) -> base.Store:
+def store(tmp_path: os.PathLike[str]) -> Iterator[base.Store]:
     db = engine.Database(engine.create_engine(
         "sqlite:///" + os.path.join(str(tmp_path), "identity.sqlite")))
     M.Base.metadata.create_all(db.engine)
