@@ -19,7 +19,7 @@ class RevokeService:
         self.cache_time = cache_time
         self.keep_seconds = keep_seconds
         self._events: list[Any] = []
-        self._loaded_at = 0.0
+        self._loaded_at = -float("inf")
         self._lock = threading.Lock()
 
     def revoke(self, issued_before: datetime.datetime | None = None, **fields: Any) -> None:
@@ -31,7 +31,7 @@ class RevokeService:
             cutoff = now - datetime.timedelta(seconds=self.keep_seconds)
             session.execute(sa.delete(M.RevocationEvent).where(
                 M.RevocationEvent.revoked_at < cutoff))
-        self._loaded_at = 0.0
+        self._loaded_at = -float("inf")
 
     def _current(self) -> list[Any]:
         if time.monotonic() - self._loaded_at < self.cache_time:

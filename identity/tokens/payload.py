@@ -25,6 +25,11 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def _epoch(value: datetime.datetime) -> float:
+    """Seconds since the epoch of a naive UTC datetime (whatever the host's zone)."""
+    return value.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 @dataclasses.dataclass
 class TokenPayload:
     user_id: str
@@ -38,8 +43,8 @@ class TokenPayload:
 
     def pack(self) -> bytes:
         return msgpack.packb([VERSION, self.user_id, self.methods, self.scope_type,
-                              self.scope_id, self.expires_at.timestamp(),
-                              self.issued_at.timestamp(), self.audit_ids,
+                              self.scope_id, _epoch(self.expires_at),
+                              _epoch(self.issued_at), self.audit_ids,
                               self.app_cred_id])
 
     @classmethod
