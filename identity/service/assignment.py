@@ -17,6 +17,8 @@ USER_PROJECT, GROUP_PROJECT = M.USER_PROJECT, M.GROUP_PROJECT
 USER_DOMAIN, GROUP_DOMAIN = M.USER_DOMAIN, M.GROUP_DOMAIN
 USER_SYSTEM, GROUP_SYSTEM = M.USER_SYSTEM, M.GROUP_SYSTEM
 SYSTEM_TARGET = M.SYSTEM_TARGET
+# Roles nothing may imply (Keystone's [assignment] prohibited_implied_role default).
+PROHIBITED_IMPLIED = ("admin",)
 _ROLE_COLUMNS = {"name", "description"}
 
 
@@ -104,6 +106,9 @@ class AssignmentService:
         with self.store.writer() as session:
             prior = base.get_or_404(session, M.Role, prior_id, exception.RoleNotFound)
             implied = base.get_or_404(session, M.Role, implied_id, exception.RoleNotFound)
+            if implied.name in PROHIBITED_IMPLIED:
+                raise common_exc.Forbidden("%s may not be implied by another role."
+                                           % implied.name)
             if implied.domain_id is not None and prior.domain_id is None:
                 raise common_exc.Forbidden("A global role cannot imply a domain-specific role.")
             if prior_id in self._expand(session, [implied_id]):

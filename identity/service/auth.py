@@ -44,7 +44,7 @@ class AuthService:
                                            "application credential.")
         if app is not None:
             if auth.get("scope"):
-                raise common_exc.Forbidden("Application credentials cannot request a scope.")
+                raise exception.AuthFailed("Application credentials cannot request a scope.")
             return self.p.issue(user.id, methods, P.PROJECT, app.project_id,
                                 app_cred_id=app.id)
         scope_type, scope_id = self._scope(auth.get("scope"), user)
@@ -135,8 +135,11 @@ class AuthService:
                         user.id, "project", project.id):
                     return P.PROJECT, project.id
             return P.UNSCOPED, None
-        if not isinstance(scope, dict):
-            raise common_exc.ValidationError(field="scope", detail="must be an object")
+        if isinstance(scope, str):
+            if scope != "unscoped":
+                raise common_exc.ValidationError(field="scope",
+                                                 detail="the only string scope is 'unscoped'")
+            return P.UNSCOPED, None
         if "system" in scope:
             return P.SYSTEM, M.SYSTEM_TARGET
         if "project" in scope:

@@ -51,26 +51,44 @@ class CatalogService:
             region = base.get_or_404(session, M.Region, region_id, exception.RegionNotFound)
             parent = values.get("parent_region_id")
             if parent:
-                if parent == region_id:
-                    raise common_exc.ValidationError(field="parent_region_id",
-                                                     detail="a region cannot be its own parent")
                 if session.get(M.Region, parent) is None:
                     raise exception.RegionNotFound(id=parent)
+                if parent in self._subtree(session, region_id):
+                    raise common_exc.ValidationError(
+                        field="parent_region_id",
+                        detail="a region cannot be its own ancestor (%s)" % parent)
             base.merge_extra(region, {k: v for k, v in values.items() if k != "id"},
                              _REGION_COLUMNS)
             return region
 
+    @staticmethod
+    def _subtree(session: Any, region_id: str) -> list[str]:
+        """The region and its descendants."""
+        children: dict[str | None, list[str]] = {}
+        for rid, parent in session.execute(sa.select(M.Region.id, M.Region.parent_region_id)):
+            children.setdefault(parent, []).append(rid)
+        found, pending = [], [region_id]
+        while pending:
+            rid = pending.pop()
+            if rid in found:
+                continue
+            found.append(rid)
+            pending.extend(children.get(rid, []))
+        return found
+
     def delete_region(self, region_id: str) -> None:
+        """Delete a region and its child regions, unless any has endpoints."""
         with self.store.writer() as session:
-            region = base.get_or_404(session, M.Region, region_id, exception.RegionNotFound)
-            child = session.scalars(sa.select(M.Region.id).where(
-                M.Region.parent_region_id == region_id)).first()
-            if child is not None:
+            base.get_or_404(session, M.Region, region_id, exception.RegionNotFound)
+            subtree = self._subtree(session, region_id)
+            used = session.scalars(sa.select(M.Endpoint.id).where(
+                M.Endpoint.region_id.in_(subtree))).first()
+            if used is not None:
                 raise common_exc.Forbidden("Unable to delete region %s because it or its "
                                            "child regions have associated endpoints." % region_id)
-            session.execute(sa.update(M.Endpoint).where(M.Endpoint.region_id == region_id)
-                            .values(region_id=None))
-            session.delete(region)
+            for rid in reversed(subtree):
+                session.delete(session.get(M.Region, rid))
+                session.flush()
 
     # -- services
     def create_service(self, values: dict[str, Any]) -> M.Service:
@@ -107,7 +125,8 @@ class CatalogService:
             session.delete(service)
 
     # -- endpoints
-    def _check_endpoint_refs(self, session: Any, values: dict[str, Any]) -> None:
+    def _check_endpoint_refs(self, session: Any, values: dict[str, Any],
+                             legacy_region: bool = False) -> None:
         if "service_id" in values:
             if session.get(M.Service, values["service_id"]) is None:
                 raise common_exc.ValidationError(
@@ -115,17 +134,21 @@ class CatalogService:
                     % values["service_id"])
         region_id = values.get("region_id")
         if region_id and session.get(M.Region, region_id) is None:
-            # Keystone creates a region an endpoint names, for older clients.
+            if not legacy_region:
+                raise common_exc.ValidationError(
+                    field="region_id", detail="Could not find region: %s." % region_id)
+            # Older clients name the region in ``region``: it is created for them.
             session.add(M.Region(id=region_id, description="", extra={}))
             session.flush()
 
     def create_endpoint(self, values: dict[str, Any]) -> M.Endpoint:
         values = dict(values)
-        if values.get("region") and not values.get("region_id"):
+        legacy = bool(values.get("region")) and not values.get("region_id")
+        if legacy:
             values["region_id"] = values["region"]
         values.pop("region", None)
         with self.store.writer() as session:
-            self._check_endpoint_refs(session, values)
+            self._check_endpoint_refs(session, values, legacy)
             endpoint = M.Endpoint(id=base.new_id(), extra={}, enabled=True)
             base.merge_extra(endpoint, {k: v for k, v in values.items() if k != "id"},
                              _ENDPOINT_COLUMNS)
@@ -143,13 +166,14 @@ class CatalogService:
 
     def update_endpoint(self, endpoint_id: str, values: dict[str, Any]) -> M.Endpoint:
         values = dict(values)
-        if values.get("region") and not values.get("region_id"):
+        legacy = bool(values.get("region")) and not values.get("region_id")
+        if legacy:
             values["region_id"] = values["region"]
         values.pop("region", None)
         with self.store.writer() as session:
             endpoint = base.get_or_404(session, M.Endpoint, endpoint_id,
                                        exception.EndpointNotFound)
-            self._check_endpoint_refs(session, values)
+            self._check_endpoint_refs(session, values, legacy)
             base.merge_extra(endpoint, {k: v for k, v in values.items() if k != "id"},
                              _ENDPOINT_COLUMNS)
             return endpoint

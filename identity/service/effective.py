@@ -24,6 +24,7 @@ class Effective:
     via_group: str | None = None   # effective rows coming from a group
     via_role: str | None = None    # effective rows coming from an implied role
     via_scope: str | None = None   # effective rows inherited from this domain/project
+    via_scope_type: str | None = None
 
 
 def _scope_of(kind: str) -> str:
@@ -119,6 +120,7 @@ class EffectiveService:
                 scoped = [("project", t, row.target_id) for t in targets]
             else:
                 scoped = [(scope, row.target_id, None)]
+            via_scope_type = scope if row.inherited else None
             for uid in users:
                 for scope_type, scope_id, via_scope in scoped:
                     for role_id, via_role in self._implied(snap["rules"], row.role_id):
@@ -127,7 +129,8 @@ class EffectiveService:
                         if role_id in snap["domain_roles"]:
                             continue
                         out.append(Effective(role_id, "user", uid, scope_type, scope_id,
-                                             False, via_group, via_role, via_scope))
+                                             False, via_group, via_role, via_scope,
+                                             via_scope_type))
         return list(dict.fromkeys(out))
 
     @staticmethod

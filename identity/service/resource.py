@@ -108,9 +108,12 @@ class ResourceService:
 
     def list_projects(self, tags: list[str] | None = None, tags_any: list[str] | None = None,
                       not_tags: list[str] | None = None, not_tags_any: list[str] | None = None,
-                      ids: list[str] | None = None, **filters: Any) -> list[models.Project]:
+                      ids: list[str] | None = None, top_level: bool = False,
+                      **filters: Any) -> list[models.Project]:
         with self.store.reader() as session:
             query = base.apply_filters(sa.select(models.Project), models.Project, filters)
+            if top_level:
+                query = query.where(models.Project.parent_id.is_(None))
             if ids is not None:
                 query = query.where(models.Project.id.in_(ids))
             projects = list(session.scalars(query.order_by(models.Project.name)))

@@ -209,7 +209,8 @@ class RoleAssignmentsController(base.Controller):
             path = "/system"
         else:
             scope = {row.scope_type: {"id": row.scope_id}}
-            path = "/%ss/%s" % (row.scope_type, row.via_scope or row.scope_id)
+            path = "/%ss/%s" % (row.via_scope_type or row.scope_type,
+                                row.via_scope or row.scope_id)
         actor = "users" if row.actor_type == "user" and not row.via_group else "groups"
         actor_id = row.via_group or row.actor_id
         link = "%s%s/%s/%s/roles/%s" % (base_url, path, actor, actor_id,

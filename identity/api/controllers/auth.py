@@ -7,7 +7,6 @@ from common import exception as common_exc
 from identity.api import views
 from identity.api.controllers import base
 from identity.api.schemas import entities as schemas
-from identity.tokens import payload as token_payload
 
 SUBJECT = "X-Subject-Token"
 
@@ -57,8 +56,8 @@ class AuthController(base.Controller):
 
     def catalog(self, req: base.Request) -> Any:
         token = self._caller(req)
-        if token.payload.scope_type == token_payload.UNSCOPED:
-            raise common_exc.Forbidden("A scoped token is required to get a catalog.")
+        if token.project is None:
+            raise common_exc.Forbidden("A project-scoped token is required to get a catalog.")
         project_id = token.project["id"] if token.project else None
         return base.json_response({"catalog": self.app.catalog_for(project_id),
                                    "links": {"self": self.base(req) + "/v3/auth/catalog"}})

@@ -81,8 +81,8 @@ class AppCredsController(base.Controller):
             match = [r for r in token.roles if r["id"] == ref.get("id")
                      or r["name"] == ref.get("name")]
             if not match:
-                raise common_exc.Forbidden("Requested role %s is not held in the current "
-                                           "scope." % (ref.get("id") or ref.get("name")))
+                raise common_exc.Invalid("Requested role %s is not held in the current "
+                                         "scope." % (ref.get("id") or ref.get("name")))
             role_ids.append(match[0]["id"])
         app, secret = self.app.credentials.create_app_cred(user_id, token.project["id"],
                                                            values, role_ids)

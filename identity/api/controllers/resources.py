@@ -115,7 +115,18 @@ class ProjectsController(base.Controller):
         tag_filters = {key: req.GET[name].split(",") for key, name in (
             ("tags", "tags"), ("tags_any", "tags-any"), ("not_tags", "not-tags"),
             ("not_tags_any", "not-tags-any")) if name in req.GET}
-        projects = self.app.resources.list_projects(**tag_filters, **filters)
+        parent = filters.get("parent_id")
+        top_level = False
+        if parent:
+            try:
+                self.app.resources.get_domain(parent)
+                # Top-level projects show their domain as parent.
+                filters.pop("parent_id")
+                filters["domain_id"], top_level = parent, True
+            except exception.NotFound:
+                pass
+        projects = self.app.resources.list_projects(top_level=top_level, **tag_filters,
+                                                    **filters)
         return self.collection(req, "projects",
                                [views.project(self.base(req), p) for p in projects])
 
@@ -130,9 +141,14 @@ class ProjectsController(base.Controller):
                                                                           domain)})
         self.authorize(req, "identity:get_project", self._target(project))
         body = views.project(self.base(req), project)
-        if req.param_bool("parents_as_ids") or req.param_bool("parents_as_list"):
-            body["parents"] = [views.project(self.base(req), p)
+        if req.param_bool("parents_as_list"):
+            body["parents"] = [{"project": views.project(self.base(req), p)}
                                for p in self.app.resources.parents(project)]
+        elif req.param_bool("parents_as_ids"):
+            nested: dict[str, Any] | None = None
+            for parent in reversed(self.app.resources.parents(project)):
+                nested = {parent.id: nested}
+            body["parents"] = nested
         return base.json_response({"project": body})
 
     def update(self, req: base.Request, project_id: str) -> Any:
@@ -204,6 +220,7 @@ class ProjectsController(base.Controller):
             return base.empty_response()
         self.authorize(req, "identity:update_project", self._target(project))
         if req.method == "PUT":
+            validation.validate(names + [tag], schemas._TAGS)
             self.app.resources.set_tags(project_id, names + [tag])
             return base.empty_response(201, {"Location": "%s/v3/projects/%s/tags/%s"
                                               % (self.base(req), project_id, tag)})

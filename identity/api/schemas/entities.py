@@ -92,8 +92,19 @@ APP_CRED_CREATE = _obj({
         "path": {"type": "string"}, "method": {"type": "string"},
         "service": {"type": "string"}, "id": v.ID})}}, ["name"], extra=False)
 
-_IDENTITY = _obj({"methods": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                  "password": _obj({"user": {"type": "object"}}, ["user"]),
-                  "token": _obj({"id": {"type": "string"}}, ["id"]),
-                  "application_credential": {"type": "object"}}, ["methods"])
-AUTH = _obj({"identity": _IDENTITY, "scope": {"type": ["object", "string"]}}, ["identity"])
+_STR = {"type": "string"}
+_DOMAIN_REF = _obj({"id": _STR, "name": _STR})
+_USER_REF = _obj({"id": _STR, "name": _STR, "domain": _DOMAIN_REF})
+_IDENTITY = _obj({
+    "methods": {"type": "array", "items": _STR, "minItems": 1},
+    "password": _obj({"user": _obj({"id": _STR, "name": _STR, "password": _STR,
+                                    "domain": _DOMAIN_REF})}, ["user"]),
+    "token": _obj({"id": _STR}, ["id"]),
+    "application_credential": _obj({"id": _STR, "name": _STR, "secret": _STR,
+                                    "user": _USER_REF})}, ["methods"])
+_SCOPE = _obj({"project": _obj({"id": _STR, "name": _STR, "domain": _DOMAIN_REF}),
+               "domain": _DOMAIN_REF,
+               "system": _obj({"all": {"type": "boolean"}}, ["all"]),
+               "OS-TRUST:trust": {"type": "object"}})
+AUTH = _obj({"identity": _IDENTITY, "scope": {"anyOf": [_SCOPE, {"type": "string"}]}},
+            ["identity"])

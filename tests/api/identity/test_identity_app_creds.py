@@ -87,9 +87,6 @@ def test_cannot_delegate_a_role_not_held(api: Api, owner: dict[str, Any]) -> Non
     assert body["application_credential"]["name"] not in names
 
 
-@pytest.mark.xfail(reason="BUG: creating an application credential with a role the user does "
-                          "not hold on the project answers 403; Keystone answers 400 "
-                          "(ApplicationCredentialValidationError)", strict=True)
 def test_role_not_held_is_a_bad_request(api: Api, owner: dict[str, Any]) -> None:
     body = _create(api, owner, status="*", roles=[{"name": "admin"}])
     assert body["error"]["code"] == 400
@@ -168,9 +165,6 @@ def test_unscoped_token_cannot_create(api: Api, owner: dict[str, Any]) -> None:
     error_of(resp, resp.status_int)
 
 
-@pytest.mark.xfail(reason="BUG: application_credential auth with a 'scope' answers 403; "
-                          "Keystone answers 401 (ApplicationCredentialAuthError)",
-                   strict=True)
 def test_app_cred_auth_with_scope_is_unauthorized(api: Api, owner: dict[str, Any],
                                                   project: dict[str, Any]) -> None:
     app = _create(api, owner)

@@ -241,10 +241,6 @@ def test_role_assignments_effective(api: Api, world: dict[str, Any]) -> None:
     assert all("OS-INHERIT:inherited_to" not in row["scope"] for row in rows)
 
 
-@pytest.mark.xfail(reason="BUG: in GET /v3/role_assignments?effective a domain grant inherited "
-                          "to projects links to /v3/OS-INHERIT/projects/<domain id>/...; "
-                          "Keystone links to /v3/OS-INHERIT/domains/<domain id>/users/<user>/"
-                          "roles/<role>/inherited_to_projects", strict=True)
 def test_role_assignments_effective_inherited_link(api: Api, world: dict[str, Any]) -> None:
     bob, r = world["bob"], api.roles
     rows = api.get(RA + "?effective&user.id=%s&scope.project.id=%s&role.id=%s"

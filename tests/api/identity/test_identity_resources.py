@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from identity_api_helpers import DEFAULT_DOMAIN, Api, error_of, unique
 
 
@@ -121,9 +120,6 @@ def test_project_hierarchy(api: Api) -> None:
     error_of(api.get("/v3/projects/" + parent["id"], status="*"), 404)
 
 
-@pytest.mark.xfail(reason="BUG: GET /v3/projects/{id}?parents_as_list returns bare project "
-                          "bodies; Keystone returns [{\"project\": {...}}, ...] (and "
-                          "?parents_as_ids a nested dict of ids)", strict=True)
 def test_project_parents_as_list(api: Api) -> None:
     parent = api.create_project()
     child = api.create_project(parent_id=parent["id"])
@@ -164,9 +160,6 @@ def test_project_filters(api: Api) -> None:
     assert {a["id"], b["id"], elsewhere["id"]} <= everything
 
 
-@pytest.mark.xfail(reason="BUG: GET /v3/projects?parent_id=<domain id> returns [] although "
-                          "every top-level project shows parent_id=<domain id>; Keystone "
-                          "returns the domain's top-level projects", strict=True)
 def test_project_filter_by_domain_as_parent(api: Api) -> None:
     domain = api.create_domain()
     top = api.create_project(domain_id=domain["id"])
@@ -264,17 +257,11 @@ def test_project_tags_bad_input(api: Api) -> None:
     error_of(api.put(path, {"tags": "a"}, status="*"), 400)
 
 
-@pytest.mark.xfail(reason="BUG: PUT /v3/projects/{id}/tags/{tag} accepts a tag with a ',' "
-                          "(201); Keystone refuses invalid tag names with 400",
-                   strict=True)
 def test_single_tag_with_a_comma_is_refused(api: Api) -> None:
     project = api.create_project()
     error_of(api.put("/v3/projects/%s/tags/a,b" % project["id"], status="*"), 400)
 
 
-@pytest.mark.xfail(reason="BUG: PUT /v3/projects/{id}/tags/{tag} accepts an 81st tag and "
-                          "tags over 255 characters; Keystone refuses both with 400",
-                   strict=True)
 def test_single_tag_limits(api: Api) -> None:
     project = api.create_project(tags=["t%d" % i for i in range(80)])
     path = "/v3/projects/%s/tags/" % project["id"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from identity_api_helpers import USER_PASSWORD, Api, error_of, password_auth, project_scope, \
     unique
 
@@ -160,9 +159,6 @@ def test_implied_roles_are_in_tokens(api: Api, project: dict[str, Any]) -> None:
     assert {r["id"] for r in token["roles"]} == {prior["id"], implied["id"], deeper["id"]}
 
 
-@pytest.mark.xfail(reason="BUG: PUT /v3/roles/{id}/implies/{admin role} succeeds (201); "
-                          "Keystone refuses implying a prohibited role ([assignment] "
-                          "prohibited_implied_role, default admin) with 403", strict=True)
 def test_admin_cannot_be_implied(api: Api) -> None:
     role = api.create_role()
     error_of(api.put("/v3/roles/%s/implies/%s" % (role["id"], api.roles["admin"]),

@@ -269,9 +269,6 @@ def test_auth_catalog_needs_a_scoped_token(api: Api, no_roles: Persona) -> None:
     error_of(api.get("/v3/auth/catalog", token=no_roles.token, status="*"), 403)
 
 
-@pytest.mark.xfail(reason="BUG: GET /v3/auth/catalog with a domain-scoped token returns 200 "
-                          "and a catalog; Keystone requires a project-scoped token (403)",
-                   strict=True)
 def test_auth_catalog_refuses_domain_scoped_token(api: Api, alice: dict[str, Any]) -> None:
     subject = api.token_for(alice["id"], USER_PASSWORD, domain_scope(DEFAULT_DOMAIN))
     error_of(api.get("/v3/auth/catalog", token=subject, status="*"), 403)

@@ -154,11 +154,6 @@ def test_other_processes_see_events_after_the_cache_time(store: base.Store,
     assert there.is_revoked(**_token()) is True
 
 
-@pytest.mark.xfail(reason="BUG: RevokeService treats 'never loaded' as loaded at monotonic "
-                          "time 0, so while time.monotonic() (seconds since boot) is below "
-                          "[token] revocation_cache_time no event is ever read: a revoked token "
-                          "stays valid on a recently booted host or with a large cache time",
-                   strict=True)
 def test_events_are_read_on_a_recently_booted_host(store: base.Store,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(revoke.time, "monotonic", _Clock(30.0))
