@@ -92,7 +92,18 @@ class FaultFilter:
                 LOG.exception("Unexpected error serving %(method)s %(path)s",
                               {"method": environ.get("REQUEST_METHOD"),
                                "path": environ.get("PATH_INFO")})
-            return error_response(self.fmt, err)(environ, start_response)
+            resp = error_response(self.fmt, err)
+            if resp.status_int == 401 and self.fmt == "keystone":
+                # Keystone names itself on a 401, so a client knows where to authenticate.
+                resp.headers["WWW-Authenticate"] = 'Keystone uri="%s"' % _host_url(environ)
+            return resp(environ, start_response)
+
+
+def _host_url(environ: dict[str, Any]) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or "%s:%s" % (environ.get("SERVER_NAME", "localhost"),
+                                                  environ.get("SERVER_PORT", "80"))
+    return "%s://%s" % (scheme, host)
 
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: Any) -> Callable[[Any], FaultFilter]:

@@ -388,3 +388,8 @@ def test_auth_user_id_as_a_list_is_400(api: Api) -> None:
 def test_auth_system_scope_as_a_string_is_400(api: Api) -> None:
     body = password_auth("secret", user_id=api.admin_user_id, scope={"system": "all"})
     api.auth_fails(body, 400)
+
+
+def test_401_names_where_to_authenticate(api: Api) -> None:
+    resp = api.app.get("/v3/users", status=401)
+    assert resp.headers["WWW-Authenticate"].startswith('Keystone uri="http')
