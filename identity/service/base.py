@@ -30,6 +30,23 @@ class Store:
     def reader(self) -> Any:
         return self.db.reader()
 
+    def get(self, model: Any, obj_id: str, error: type[exception.NotFound]) -> Any:
+        """One row by primary key, or ``error`` (a 404)."""
+        with self.reader() as session:
+            return get_or_404(session, model, obj_id, error)
+
+    def list(self, model: Any, filters: dict[str, Any], order_by: Any = None) -> list[Any]:
+        """Rows matching equality ``filters`` (None values ignored)."""
+        with self.reader() as session:
+            query = apply_filters(sa.select(model), model, filters)
+            if order_by is not None:
+                query = query.order_by(order_by)
+            return list(session.scalars(query))
+
+    def delete(self, model: Any, obj_id: str, error: type[exception.NotFound]) -> None:
+        with self.writer() as session:
+            session.delete(get_or_404(session, model, obj_id, error))
+
 
 def get_or_404(session: Any, model: Any, obj_id: str, error: type[exception.NotFound]) -> Any:
     obj = session.get(model, obj_id) if obj_id else None

@@ -38,13 +38,10 @@ class CatalogService:
             return region
 
     def get_region(self, region_id: str) -> M.Region:
-        with self.store.reader() as session:
-            return base.get_or_404(session, M.Region, region_id, exception.RegionNotFound)
+        return self.store.get(M.Region, region_id, exception.RegionNotFound)
 
     def list_regions(self, **filters: Any) -> list[M.Region]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(M.Region), M.Region, filters)
-            return list(session.scalars(query.order_by(M.Region.id)))
+        return self.store.list(M.Region, filters, M.Region.id)
 
     def update_region(self, region_id: str, values: dict[str, Any]) -> M.Region:
         with self.store.writer() as session:
@@ -100,13 +97,10 @@ class CatalogService:
             return service
 
     def get_service(self, service_id: str) -> M.Service:
-        with self.store.reader() as session:
-            return base.get_or_404(session, M.Service, service_id, exception.ServiceNotFound)
+        return self.store.get(M.Service, service_id, exception.ServiceNotFound)
 
     def list_services(self, type: str | None = None, name: str | None = None) -> list[M.Service]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(M.Service), M.Service, {"type": type})
-            services = list(session.scalars(query))
+        services = self.store.list(M.Service, {"type": type})
         if name is not None:
             services = [s for s in services if (s.extra or {}).get("name") == name]
         return services
@@ -141,12 +135,18 @@ class CatalogService:
             session.add(M.Region(id=region_id, description="", extra={}))
             session.flush()
 
-    def create_endpoint(self, values: dict[str, Any]) -> M.Endpoint:
+    @staticmethod
+    def _region_field(values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Fold the legacy ``region`` field into ``region_id``; say if it was used."""
         values = dict(values)
         legacy = bool(values.get("region")) and not values.get("region_id")
         if legacy:
             values["region_id"] = values["region"]
         values.pop("region", None)
+        return values, legacy
+
+    def create_endpoint(self, values: dict[str, Any]) -> M.Endpoint:
+        values, legacy = self._region_field(values)
         with self.store.writer() as session:
             self._check_endpoint_refs(session, values, legacy)
             endpoint = M.Endpoint(id=base.new_id(), extra={}, enabled=True)
@@ -156,20 +156,13 @@ class CatalogService:
             return endpoint
 
     def get_endpoint(self, endpoint_id: str) -> M.Endpoint:
-        with self.store.reader() as session:
-            return base.get_or_404(session, M.Endpoint, endpoint_id, exception.EndpointNotFound)
+        return self.store.get(M.Endpoint, endpoint_id, exception.EndpointNotFound)
 
     def list_endpoints(self, **filters: Any) -> list[M.Endpoint]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(M.Endpoint), M.Endpoint, filters)
-            return list(session.scalars(query))
+        return self.store.list(M.Endpoint, filters)
 
     def update_endpoint(self, endpoint_id: str, values: dict[str, Any]) -> M.Endpoint:
-        values = dict(values)
-        legacy = bool(values.get("region")) and not values.get("region_id")
-        if legacy:
-            values["region_id"] = values["region"]
-        values.pop("region", None)
+        values, legacy = self._region_field(values)
         with self.store.writer() as session:
             endpoint = base.get_or_404(session, M.Endpoint, endpoint_id,
                                        exception.EndpointNotFound)
@@ -179,9 +172,7 @@ class CatalogService:
             return endpoint
 
     def delete_endpoint(self, endpoint_id: str) -> None:
-        with self.store.writer() as session:
-            session.delete(base.get_or_404(session, M.Endpoint, endpoint_id,
-                                           exception.EndpointNotFound))
+        self.store.delete(M.Endpoint, endpoint_id, exception.EndpointNotFound)
 
     def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
         """The catalog as tokens carry it: enabled services with enabled endpoints."""

@@ -35,13 +35,10 @@ class CredentialService:
             return cred
 
     def get_credential(self, cred_id: str) -> M.Credential:
-        with self.store.reader() as session:
-            return base.get_or_404(session, M.Credential, cred_id, exception.CredentialNotFound)
+        return self.store.get(M.Credential, cred_id, exception.CredentialNotFound)
 
     def list_credentials(self, **filters: Any) -> list[M.Credential]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(M.Credential), M.Credential, filters)
-            return list(session.scalars(query))
+        return self.store.list(M.Credential, filters)
 
     def update_credential(self, cred_id: str, values: dict[str, Any]) -> M.Credential:
         with self.store.writer() as session:
@@ -51,9 +48,7 @@ class CredentialService:
             return cred
 
     def delete_credential(self, cred_id: str) -> None:
-        with self.store.writer() as session:
-            session.delete(base.get_or_404(session, M.Credential, cred_id,
-                                           exception.CredentialNotFound))
+        self.store.delete(M.Credential, cred_id, exception.CredentialNotFound)
 
     # -- application credentials
     def create_app_cred(self, user_id: str, project_id: str | None, values: dict[str, Any],
@@ -145,11 +140,7 @@ class CredentialService:
 
     def list_app_creds(self, user_id: str,
                        name: str | None = None) -> list[M.ApplicationCredential]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(M.ApplicationCredential),
-                                       M.ApplicationCredential,
-                                       {"user_id": user_id, "name": name})
-            return list(session.scalars(query))
+        return self.store.list(M.ApplicationCredential, {"user_id": user_id, "name": name})
 
     def delete_app_cred(self, app_id: str, user_id: str) -> None:
         with self.store.writer() as session:

@@ -30,8 +30,7 @@ class ResourceService:
             return domain
 
     def get_domain(self, domain_id: str) -> models.Domain:
-        with self.store.reader() as session:
-            return base.get_or_404(session, models.Domain, domain_id, exception.DomainNotFound)
+        return self.store.get(models.Domain, domain_id, exception.DomainNotFound)
 
     def get_domain_by_name(self, name: str) -> models.Domain:
         with self.store.reader() as session:
@@ -42,9 +41,7 @@ class ResourceService:
             return found
 
     def list_domains(self, **filters: Any) -> list[models.Domain]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(models.Domain), models.Domain, filters)
-            return list(session.scalars(query.order_by(models.Domain.name)))
+        return self.store.list(models.Domain, filters, models.Domain.name)
 
     def update_domain(self, domain_id: str, values: dict[str, Any]) -> models.Domain:
         with self.store.writer() as session:
@@ -102,9 +99,7 @@ class ResourceService:
             return project
 
     def get_project(self, project_id: str) -> models.Project:
-        with self.store.reader() as session:
-            return base.get_or_404(session, models.Project, project_id,
-                                   exception.ProjectNotFound)
+        return self.store.get(models.Project, project_id, exception.ProjectNotFound)
 
     def list_projects(self, tags: list[str] | None = None, tags_any: list[str] | None = None,
                       not_tags: list[str] | None = None, not_tags_any: list[str] | None = None,

@@ -45,8 +45,7 @@ class UserService:
             return user
 
     def get_user(self, user_id: str) -> models.User:
-        with self.store.reader() as session:
-            return base.get_or_404(session, models.User, user_id, exception.UserNotFound)
+        return self.store.get(models.User, user_id, exception.UserNotFound)
 
     def find_user(self, name: str, domain_id: str) -> models.User:
         with self.store.reader() as session:
@@ -57,9 +56,7 @@ class UserService:
             return user
 
     def list_users(self, **filters: Any) -> list[models.User]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(models.User), models.User, filters)
-            return list(session.scalars(query.order_by(models.User.name)))
+        return self.store.list(models.User, filters, models.User.name)
 
     def update_user(self, user_id: str, values: dict[str, Any]) -> tuple[models.User, bool]:
         """Update a user; returns it and whether its tokens must be revoked."""
@@ -115,13 +112,10 @@ class UserService:
             return group
 
     def get_group(self, group_id: str) -> models.Group:
-        with self.store.reader() as session:
-            return base.get_or_404(session, models.Group, group_id, exception.GroupNotFound)
+        return self.store.get(models.Group, group_id, exception.GroupNotFound)
 
     def list_groups(self, **filters: Any) -> list[models.Group]:
-        with self.store.reader() as session:
-            query = base.apply_filters(sa.select(models.Group), models.Group, filters)
-            return list(session.scalars(query.order_by(models.Group.name)))
+        return self.store.list(models.Group, filters, models.Group.name)
 
     def update_group(self, group_id: str, values: dict[str, Any]) -> models.Group:
         if "domain_id" in values:
