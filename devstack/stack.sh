@@ -7,17 +7,19 @@
 # Stratus), writes configs under $STRATUS_HOME/etc, syncs databases, starts
 # every enabled daemon in the background (pid files in $STRATUS_HOME/run, logs
 # in $STRATUS_HOME/logs), bootstraps identity, creates the demo and service
-# accounts and writes $STRATUS_HOME/openrc.  Safe to re-run: done work is
-# skipped, daemons whose config or code changed are restarted.
+# accounts, registers each service in the catalog, uploads a test image and
+# writes $STRATUS_HOME/openrc.  Safe to re-run: done work is skipped, daemons
+# whose config or code changed are restarted.
 #
 # Settings (environment):
 #   STRATUS_HOME      where everything goes               (default /opt/stratus)
-#   ENABLED_SERVICES  services to run, space separated    (default "identity")
+#   ENABLED_SERVICES  services to run, space separated    (default "identity image")
 #   ADMIN_PASSWORD    password of the admin user          (default "secret")
 #   DEMO_PASSWORD     password of the demo user           (default $ADMIN_PASSWORD)
 #   SERVICE_PASSWORD  password of the service users       (default $ADMIN_PASSWORD)
 #   SERVICE_HOST      address in the catalog and openrc   (default 127.0.0.1)
 #   DATABASE_URL_IDENTITY  SQLAlchemy URL for identity    (default SQLite in $STRATUS_HOME/data)
+#   DATABASE_URL_IMAGE     SQLAlchemy URL for image       (default SQLite in $STRATUS_HOME/data)
 #   STRATUS_DEBUG     True for debug logging              (default False)
 #   PYTHON            interpreter for the virtualenv      (default python3, >= 3.11)
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)
@@ -133,10 +135,13 @@ add_step "Start RabbitMQ on loopback" ensure_rabbitmq
 add_step "Install Stratus into $STRATUS_VENV" install_stratus
 for service in $(enabled_services); do
     declare -F "${service}_configure" >/dev/null && add_step "Configure $service" "${service}_configure"
-    declare -F "${service}_init" >/dev/null && add_step "Initialise $service (database, keys, bootstrap)" "${service}_init"
+    declare -F "${service}_init" >/dev/null && add_step "Initialise $service (database, keys, catalog)" "${service}_init"
     declare -F "${service}_start" >/dev/null && add_step "Start $service" "${service}_start"
+    # Right after identity: the other services' daemons validate tokens as
+    # their service users from their first request on.
+    if [ "$service" = identity ]; then add_step "Create demo and service accounts" create_accounts; fi
 done
-add_step "Create demo and service accounts" create_accounts
+is_service_enabled identity || add_step "Create demo and service accounts" create_accounts
 add_step "Write openrc files" write_openrc
 
 STEP_TOTAL=${#STEP_TITLES[@]}

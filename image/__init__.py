@@ -1,1 +1,1 @@
-"""The image service (built by its own issue)."""
+"""The image service (Glance v2 on the wire): image-api and image-registry."""

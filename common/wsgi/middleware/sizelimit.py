@@ -1,6 +1,7 @@
 """Refuses request bodies larger than a limit, declared or streamed (413)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from common import exception
@@ -34,11 +35,17 @@ class LimitingReader:
 
 
 class SizeLimit:
-    def __init__(self, app: Any, limit: int) -> None:
+    """``exempt`` is a regular expression of paths whose bodies the app limits
+    itself (image uploads, object PUTs)."""
+
+    def __init__(self, app: Any, limit: int, exempt: str | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.exempt = re.compile(exempt) if exempt else None
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.exempt is not None and self.exempt.match(environ.get("PATH_INFO", "")):
+            return self.app(environ, start_response)
         length = environ.get("CONTENT_LENGTH")
         if length:
             try:
@@ -54,4 +61,5 @@ class SizeLimit:
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: Any) -> Callable[[Any], SizeLimit]:
     limit = int(local_conf.get("max_request_body_size", DEFAULT_LIMIT))
-    return lambda app: SizeLimit(app, limit)
+    exempt = local_conf.get("exempt_path_pattern")
+    return lambda app: SizeLimit(app, limit, exempt)

@@ -1,0 +1,298 @@
+# shellcheck shell=bash disable=SC2034
+# (variables here are used by the scripts that source this file)
+# Image (Glance v2 on port 9292): stratus-image-registry owns the database and
+# answers the API over RPC; stratus-image-api streams image data to and from the
+# filesystem store under $STRATUS_DATA/images.
+#
+# Hooks (see lib/identity.sh): image_configure writes $STRATUS_ETC/image/,
+# image_init syncs the database and registers the catalog entry, image_start
+# starts the registry then the API, waits until the API lists images (which
+# needs the registry) and uploads the test image once.
+
+IMAGE_PORT=${IMAGE_PORT:-9292}
+IMAGE_ETC=$STRATUS_ETC/image
+IMAGE_CONF=$IMAGE_ETC/image.conf
+IMAGE_PASTE=$IMAGE_ETC/api-paste.ini
+IMAGE_API_DAEMON=stratus-image-api
+IMAGE_REGISTRY_DAEMON=stratus-image-registry
+IMAGE_API_LOG=$STRATUS_LOGS/image-api.log
+IMAGE_REGISTRY_LOG=$STRATUS_LOGS/image-registry.log
+IMAGE_DATA=$STRATUS_DATA/images
+IMAGE_PUBLIC_URL=http://$SERVICE_HOST:$IMAGE_PORT
+IMAGE_LOCAL_URL=http://127.0.0.1:$IMAGE_PORT
+# Optional SQLAlchemy URL; unset means $STRATUS_DATA/image.sqlite.
+DATABASE_URL_IMAGE=${DATABASE_URL_IMAGE:-}
+IMAGE_INIT_STAMP=$STRATUS_DATA/image.init-stamp
+# The small public image every cloud gets (the compute issue replaces it with
+# a bootable guest).
+IMAGE_TEST_NAME=${IMAGE_TEST_NAME:-stratus-tiny-raw}
+
+image_packages() { :; }
+
+image_configure() {
+    is_service_enabled identity ||
+        die "the image service needs identity on this machine: ENABLED_SERVICES=\"identity image\""
+    mkdir -p "$IMAGE_ETC" "$IMAGE_DATA/data" "$IMAGE_DATA/staging"
+    # The log file is given per daemon on the command line (--log-file): both
+    # daemons read this one file.
+    write_if_changed "$IMAGE_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+state_path = $STRATUS_DATA
+log_dir = $STRATUS_LOGS
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+
+[database]
+$(if [ -n "$DATABASE_URL_IMAGE" ]; then
+    printf 'connection = %s' "$DATABASE_URL_IMAGE"
+else
+    printf '# connection unset: SQLite file under state_path (image.sqlite)'
+fi)
+
+[api]
+bind_host = 0.0.0.0
+bind_port = $IMAGE_PORT
+public_endpoint = $IMAGE_PUBLIC_URL
+
+[store]
+filesystem_store_datadir = $IMAGE_DATA/data
+
+[image]
+staging_dir = $IMAGE_DATA/staging
+
+[keystone_authtoken]
+www_authenticate_uri = $IDENTITY_PUBLIC_URL
+auth_url = $IDENTITY_PUBLIC_URL
+auth_type = password
+username = ${SERVICE_USER_OF[image]}
+password = $SERVICE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+
+[oslo_messaging_notifications]
+driver = messagingv2
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $IMAGE_CONF"
+    [ -f "$STRATUS_REPO/etc/image/api-paste.ini" ] ||
+        die "$STRATUS_REPO/etc/image/api-paste.ini is missing from the checkout"
+    write_if_changed "$IMAGE_PASTE" 644 <"$STRATUS_REPO/etc/image/api-paste.ini"
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $IMAGE_PASTE"
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# REST probes with curl (much faster than one `openstack` process per check)
+# ---------------------------------------------------------------------------
+_IMAGE_TOKEN=''
+
+# An admin token from identity (cached for this run).
+_image_admin_token() {
+    local body headers
+    if [ -n "$_IMAGE_TOKEN" ]; then
+        printf '%s\n' "$_IMAGE_TOKEN"
+        return 0
+    fi
+    body=$(ADMIN_PASSWORD=$ADMIN_PASSWORD "$STRATUS_VENV/bin/python" -c '
+import json, os
+print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": "admin", "domain": {"name": "Default"}, "password": os.environ["ADMIN_PASSWORD"]}}},
+    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}))')
+    headers=$(curl -sS --max-time 30 -o /dev/null -D - -H 'Content-Type: application/json' \
+        --data-binary @- "$IDENTITY_LOCAL_URL/v3/auth/tokens" <<<"$body" 2>>"$STACK_LOG") ||
+        die "cannot reach identity at $IDENTITY_LOCAL_URL for a token; see $IDENTITY_LOG"
+    _IMAGE_TOKEN=$(sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *\([^[:space:]]*\).*/\1/p' <<<"$headers")
+    [ -n "$_IMAGE_TOKEN" ] ||
+        die "identity refused the admin password (no token from $IDENTITY_LOCAL_URL/v3/auth/tokens); is ADMIN_PASSWORD the one the cloud was set up with?"
+    printf '%s\n' "$_IMAGE_TOKEN"
+}
+
+# _image_get URL: GET with the admin token; prints the body, fails on non-2xx.
+_image_get() {
+    local token
+    token=$(_image_admin_token)
+    curl -fsS --max-time 30 -H "X-Auth-Token: $token" "$1"
+}
+
+# _image_json PYTHON_EXPR: read JSON on stdin as `d` and print the expression
+# (a list is printed one item a line).
+_image_json() {
+    "$STRATUS_VENV/bin/python" -c '
+import json, sys
+d = json.load(sys.stdin)
+r = eval(sys.argv[1])
+for x in (r if isinstance(r, list) else [r]):
+    print(x)
+' "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Database and catalog
+# ---------------------------------------------------------------------------
+
+image_manage() {
+    quiet "$(venv_bin stratus-manage)" image --config-file "$IMAGE_CONF" "$@"
+}
+
+_image_init_hash() {
+    {
+        hash_files "$IMAGE_CONF" "$STRATUS_INSTALL_STAMP"
+        hash_tree "$STRATUS_REPO/image" "$STRATUS_REPO/common"
+        printf '%s\n' "$REGION_NAME" "$IMAGE_PUBLIC_URL"
+    } | sha256sum | cut -c1-32
+}
+
+# The endpoints of the image service in the catalog, as "interface url region"
+# lines (sorted); empty when the service is missing.
+_image_catalog_endpoints() {
+    local services id
+    services=$(_image_get "$IDENTITY_LOCAL_URL/v3/services?type=image") || return 1
+    id=$(_image_json '[s["id"] for s in d["services"] if s.get("name") == "glance"]' <<<"$services" |
+        head -n 1)
+    [ -n "$id" ] || return 0
+    _image_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
+        _image_json '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
+        LC_ALL=C sort
+}
+
+_image_catalog_wanted() {
+    printf '%s %s %s\n' admin "$IMAGE_PUBLIC_URL" "$REGION_NAME" \
+        internal "$IMAGE_PUBLIC_URL" "$REGION_NAME" public "$IMAGE_PUBLIC_URL" "$REGION_NAME"
+}
+
+# Service `glance` of type image with its three endpoints in $REGION_NAME.
+_image_register_catalog() {
+    local have iface line
+    CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
+    have=$(_image_catalog_endpoints)
+    if [ "$have" = "$(_image_catalog_wanted)" ]; then
+        info "catalog: service glance (image) and its endpoints exist"
+        return 0
+    fi
+    if ! admin_openstack service show glance >/dev/null 2>>"$STACK_LOG"; then
+        info "creating service glance (type image)"
+        quiet admin_openstack service create --name glance --description "Image service" image
+    fi
+    for iface in public internal admin; do
+        line="$iface $IMAGE_PUBLIC_URL $REGION_NAME"
+        grep -qxF "$line" <<<"$have" && continue
+        # An endpoint of this interface with another URL or region: replace it.
+        if grep -q "^$iface " <<<"$have"; then
+            info "replacing the $iface image endpoint ($(grep "^$iface " <<<"$have" | head -n 1))"
+            admin_openstack endpoint list --service glance --interface "$iface" -f value -c ID \
+                2>>"$STACK_LOG" | while read -r id; do
+                quiet admin_openstack endpoint delete "$id"
+            done
+        fi
+        info "creating the $iface image endpoint $IMAGE_PUBLIC_URL ($REGION_NAME)"
+        quiet admin_openstack endpoint create --region "$REGION_NAME" glance "$iface" "$IMAGE_PUBLIC_URL"
+    done
+    CURRENT_SEE_ALSO=''
+}
+
+image_init() {
+    mkdir -p "$IMAGE_DATA/data" "$IMAGE_DATA/staging"
+    if [ -z "$DATABASE_URL_IMAGE" ] && [ -s "$STRATUS_DATA/image.sqlite" ] &&
+        [ -f "$IMAGE_INIT_STAMP" ] && [ "$(cat "$IMAGE_INIT_STAMP")" = "$(_image_init_hash)" ]; then
+        info "database is up to date; skipping db sync"
+    else
+        rm -f "$IMAGE_INIT_STAMP"
+        info "stratus-manage image db sync"
+        image_manage db sync
+        _image_init_hash >"$IMAGE_INIT_STAMP"
+    fi
+    _image_register_catalog
+}
+
+# ---------------------------------------------------------------------------
+# Daemons
+# ---------------------------------------------------------------------------
+
+# Wait until the API lists images with a token: the registry answers over RPC
+# and the API validates tokens as its service user.  Both daemons must live.
+_image_wait_registry() {
+    local start token code
+    start=$(now_ms)
+    token=$(_image_admin_token)
+    CURRENT_LOG=$IMAGE_REGISTRY_LOG
+    CURRENT_SEE_ALSO=$IMAGE_API_LOG
+    while :; do
+        daemon_pid "$IMAGE_REGISTRY_DAEMON" >/dev/null ||
+            die "$IMAGE_REGISTRY_DAEMON exited; see $IMAGE_REGISTRY_LOG"
+        daemon_pid "$IMAGE_API_DAEMON" >/dev/null ||
+            die "$IMAGE_API_DAEMON exited; see $IMAGE_API_LOG"
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Auth-Token: $token" \
+            "$IMAGE_LOCAL_URL/v2/images?limit=1" 2>/dev/null || true)
+        [ "$code" = 200 ] && break
+        if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
+            die "$IMAGE_LOCAL_URL/v2/images still answers HTTP $code after ${SERVICE_TIMEOUT}s (the API needs the registry over RabbitMQ and the glance user in identity); see $IMAGE_REGISTRY_LOG and $IMAGE_API_LOG"
+        fi
+        sleep 0.2
+    done
+    local fp=$STRATUS_RUN/$IMAGE_REGISTRY_DAEMON.fingerprint
+    [ -f "$fp.pending" ] && mv -f "$fp.pending" "$fp"
+    info "the API lists images through the registry ($(fmt_ms $(($(now_ms) - start))))"
+    CURRENT_LOG=$STACK_LOG
+    CURRENT_SEE_ALSO=''
+}
+
+# Upload $IMAGE_TEST_NAME (public, raw, bare) unless an active one exists.
+_image_upload_test_image() {
+    local listing ids id file
+    listing=$(_image_get "$IMAGE_LOCAL_URL/v2/images?name=$IMAGE_TEST_NAME") ||
+        die "cannot list images at $IMAGE_LOCAL_URL; see $IMAGE_API_LOG"
+    if [ -n "$(_image_json '[i["id"] for i in d["images"] if i["status"] == "active"]' <<<"$listing")" ]; then
+        info "test image $IMAGE_TEST_NAME exists"
+        return 0
+    fi
+    # Left over from an interrupted run (queued, saving, killed): replace it.
+    ids=$(_image_json '[i["id"] for i in d["images"]]' <<<"$listing")
+    for id in $ids; do
+        info "deleting the unfinished test image $id"
+        quiet admin_openstack image delete "$id"
+    done
+    file=$(mktemp "$STRATUS_DATA/$IMAGE_TEST_NAME.XXXXXX.img")
+    # 1 MiB of zeros with a marker at the start.
+    head -c 1048576 /dev/zero >"$file"
+    printf 'STRATUS TEST IMAGE %s\n' "$IMAGE_TEST_NAME" | dd of="$file" conv=notrunc status=none
+    info "uploading test image $IMAGE_TEST_NAME (1 MiB raw, public)"
+    CURRENT_SEE_ALSO=$IMAGE_API_LOG
+    if ! quiet admin_openstack image create --file "$file" --disk-format raw \
+        --container-format bare --public "$IMAGE_TEST_NAME"; then
+        rm -f "$file"
+        die "uploading the test image failed; see $STACK_LOG and $IMAGE_API_LOG"
+    fi
+    rm -f "$file"
+    CURRENT_SEE_ALSO=''
+}
+
+image_start() {
+    local fingerprint body
+    fingerprint=$({
+        hash_files "$IMAGE_CONF" "$IMAGE_PASTE" "$STRATUS_INSTALL_STAMP"
+        hash_tree "$STRATUS_REPO/image" "$STRATUS_REPO/common"
+    } | sha256sum | cut -c1-32)
+    # The registry first: the API's first requests need it.
+    start_daemon "$IMAGE_REGISTRY_DAEMON" "$fingerprint" "$IMAGE_REGISTRY_LOG" - \
+        "$(venv_bin "$IMAGE_REGISTRY_DAEMON")" --config-file "$IMAGE_CONF" \
+        --log-file "$IMAGE_REGISTRY_LOG"
+    start_daemon "$IMAGE_API_DAEMON" "$fingerprint" "$IMAGE_API_LOG" "$IMAGE_PORT" \
+        "$(venv_bin "$IMAGE_API_DAEMON")" --config-file "$IMAGE_CONF" --log-file "$IMAGE_API_LOG"
+    wait_for_http "$IMAGE_API_DAEMON" "$IMAGE_LOCAL_URL/healthcheck" "$IMAGE_API_LOG"
+    CURRENT_LOG=$IMAGE_API_LOG
+    CURRENT_LOG_OFFSET=$DAEMON_LOG_OFFSET
+    body=$(curl -sS --max-time 5 "$IMAGE_LOCAL_URL/" 2>&1 || true)
+    case $body in
+        *'"v2.'*) ;;
+        *) die "$IMAGE_LOCAL_URL/ does not return the image version list (got: ${body:0:200}); see $IMAGE_API_LOG" ;;
+    esac
+    CURRENT_LOG_OFFSET=0
+    _image_wait_registry
+    _image_upload_test_image
+}
+
+image_summary() {
+    say "  Image API:     $IMAGE_PUBLIC_URL   (logs $IMAGE_API_LOG, $IMAGE_REGISTRY_LOG; config $IMAGE_CONF)"
+    say "                 test image $IMAGE_TEST_NAME; data in $IMAGE_DATA/data"
+}

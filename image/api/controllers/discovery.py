@@ -1,0 +1,46 @@
+"""Version discovery, /v2/info/* and /v2/schemas/*."""
+from __future__ import annotations
+
+from typing import Any
+
+from common.wsgi import request as wsgi_request
+from common.wsgi import versions
+from image.api.schemas import image as image_schema
+
+Request = wsgi_request.Request
+# Glance's minor versions; the last is the current one.
+MINORS = 16
+
+
+class DiscoveryController:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def versions(self, req: Request) -> Any:
+        base = versions.base_url(req, self.app.conf.api.public_endpoint)
+        values = [{"id": "v2.%d" % minor,
+                   "status": "CURRENT" if minor == MINORS else "SUPPORTED",
+                   "links": [{"rel": "self", "href": base + "/v2/"}]}
+                  for minor in range(MINORS, -1, -1)]
+        return wsgi_request.json_response({"versions": values}, status=300)
+
+    def import_info(self, req: Request) -> Any:
+        return wsgi_request.json_response({"import-methods": {
+            "description": "Import methods available.", "type": "array",
+            "value": ["glance-direct"]}})
+
+    def stores_info(self, req: Request) -> Any:
+        return wsgi_request.json_response({"stores": [
+            {"id": "file", "description": "Filesystem store", "default": True}]})
+
+    def schema(self, name: str) -> Any:
+        def action(req: Request) -> Any:
+            return wsgi_request.json_response(image_schema.SCHEMAS[name](self.app.conf))
+        return action
+
+    def routes(self) -> list[tuple[str, dict[str, Any]]]:
+        return [("/", {"GET": self.versions}), ("/versions", {"GET": self.versions}),
+                ("/v2/info/import", {"GET": self.import_info}),
+                ("/v2/info/stores", {"GET": self.stores_info}),
+                *[("/v2/schemas/" + name, {"GET": self.schema(name)})
+                  for name in image_schema.SCHEMAS]]
