@@ -91,20 +91,9 @@ class ImageService:
     def _set(self, ctxt: Any, values: dict[str, Any], key: str, value: Any) -> None:
         """Validate one attribute and put it in ``values`` (core or property)."""
         if key == "tags":
-            if not isinstance(value, list) or not all(
-                    isinstance(t, str) and 0 < len(t) <= 255 for t in value):
-                raise common_exc.ValidationError(field="tags",
-                                                 detail="must be a list of short strings")
-            values["tags"] = list(dict.fromkeys(value))
+            values["tags"] = _valid_tags(value)
         elif key == "visibility":
-            if value not in VISIBILITIES:
-                raise common_exc.ValidationError(field="visibility",
-                                                 detail="must be one of %s" % (VISIBILITIES,))
-            if value == "public":
-                ctxt.can("image:publicize_image")
-            elif value == "community":
-                ctxt.can("image:communitize_image")
-            values["visibility"] = value
+            values["visibility"] = _valid_visibility(ctxt, value)
         elif key in _BOOL_FIELDS:
             if not isinstance(value, bool):
                 raise common_exc.ValidationError(field=key, detail="must be a boolean")
@@ -291,3 +280,21 @@ class ImageService:
     def delete_member(self, ctxt: Any, image_id: str, member: str) -> None:
         self.get_owned(ctxt, image_id, "unshare")
         self.registry.member_delete(ctxt, image_id, member)
+
+
+def _valid_tags(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(
+            isinstance(t, str) and 0 < len(t) <= 255 for t in value):
+        raise common_exc.ValidationError(field="tags", detail="must be a list of short strings")
+    return list(dict.fromkeys(value))
+
+
+def _valid_visibility(ctxt: Any, value: Any) -> str:
+    if value not in VISIBILITIES:
+        raise common_exc.ValidationError(field="visibility",
+                                         detail="must be one of %s" % (VISIBILITIES,))
+    if value == "public":
+        ctxt.can("image:publicize_image")
+    elif value == "community":
+        ctxt.can("image:communitize_image")
+    return str(value)
