@@ -6,6 +6,7 @@ server with :func:`get_server`. Only the threading executor is used (no eventlet
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Callable, Mapping
@@ -340,3 +341,16 @@ def notify(ctxt: Any, event_type: str, payload: dict[str, Any],
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """oslo.messaging's options, for oslo-config-generator."""
     return [(group, list(opts)) for group, opts in messaging_opts.list_opts()]
+
+
+def expected(*exceptions: type[BaseException]) -> Callable[[Any], Any]:
+    """``oslo_messaging.expected_exceptions`` that keeps the method's name,
+    docstring and signature (signature tests and help() need them).
+
+    :param exceptions: exception types that are business outcomes, not faults.
+    :returns: the decorator.
+    """
+    def decorator(func: Any) -> Any:
+        wrapped = oslo_messaging.expected_exceptions(*exceptions)(func)
+        return functools.wraps(func)(wrapped)
+    return decorator

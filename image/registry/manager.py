@@ -4,12 +4,18 @@ from __future__ import annotations
 from typing import Any
 
 import oslo_messaging as messaging
+from oslo_log import log as logging
 
 from common import exception as common_exc
+from common import rpc
+from common import rpc_service
 from image import exception
 from image.registry import rpcapi
 from image.registry.db import api as db_api
 
+LOG = logging.getLogger(__name__)
+# The API touches an image at least every minute while its data moves.
+STALLED_SECONDS = 300
 _EXPECTED = (common_exc.Invalid, common_exc.NotFound, common_exc.Conflict,
              exception.InvalidFilter, exception.InvalidMarker)
 
@@ -22,71 +28,80 @@ class RegistryManager:
     def __init__(self, images: db_api.ImageDB) -> None:
         self.images = images
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc_service.periodic_task(spacing=60)
+    def _reset_stalled_uploads(self, ctxt: Any) -> None:
+        """Uploads not touched for 5 minutes died with their API process.
+
+        Private, so not callable over RPC (periodic only).
+        """
+        for image_id in self.images.reset_stalled(ctxt, STALLED_SECONDS):
+            LOG.warning("Upload of image %(id)s stalled; it can be retried", {"id": image_id})
+
+    @rpc.expected(*_EXPECTED)
     def image_create(self, ctxt: Any, values: dict[str, Any]) -> dict[str, Any]:
         """Create an image record. :raises: DuplicateImage."""
         return self.images.create(ctxt, values)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_get(self, ctxt: Any, image_id: str) -> dict[str, Any]:
         """:raises: ImageNotFound."""
         return self.images.get(ctxt, image_id)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_list(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
                    sort: list[list[str]], viewer: dict[str, Any]) -> list[dict[str, Any]]:
         """One page of the images ``viewer`` may see. :raises: InvalidMarker, InvalidFilter."""
         return self.images.list(ctxt, filters, marker, limit,
                                 [(k, d) for k, d in sort], viewer)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_update(self, ctxt: Any, image_id: str, values: dict[str, Any],
                      from_status: list[str] | None = None) -> dict[str, Any]:
         """:raises: ImageNotFound, InvalidImageStatusTransition."""
         return self.images.update(ctxt, image_id, values, from_status)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_delete(self, ctxt: Any, image_id: str) -> dict[str, Any]:
         """Delete the record; returns it (the caller deletes the data). :raises: ImageNotFound."""
         return self.images.delete(ctxt, image_id)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_tag_add(self, ctxt: Any, image_id: str, tag: str) -> None:
         """:raises: ImageNotFound."""
         self.images.add_tag(ctxt, image_id, tag)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def image_tag_delete(self, ctxt: Any, image_id: str, tag: str) -> None:
         """:raises: ImageNotFound (image or tag)."""
         self.images.delete_tag(ctxt, image_id, tag)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def project_usage(self, ctxt: Any, owner: str) -> dict[str, int]:
         """Image count and bytes of ``owner``. :raises: nothing."""
         return self.images.usage(ctxt, owner)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def member_create(self, ctxt: Any, image_id: str, member: str) -> dict[str, Any]:
         """:raises: ImageNotFound, DuplicateMember."""
         return self.images.add_member(ctxt, image_id, member)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def member_get(self, ctxt: Any, image_id: str, member: str) -> dict[str, Any]:
         """:raises: MemberNotFound."""
         return self.images.get_member(ctxt, image_id, member)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def member_list(self, ctxt: Any, image_id: str) -> list[dict[str, Any]]:
         """:raises: nothing."""
         return self.images.list_members(ctxt, image_id)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def member_update(self, ctxt: Any, image_id: str, member: str,
                       status: str) -> dict[str, Any]:
         """:raises: MemberNotFound."""
         return self.images.update_member(ctxt, image_id, member, status)
 
-    @messaging.expected_exceptions(*_EXPECTED)
+    @rpc.expected(*_EXPECTED)
     def member_delete(self, ctxt: Any, image_id: str, member: str) -> None:
         """:raises: MemberNotFound."""
         self.images.delete_member(ctxt, image_id, member)

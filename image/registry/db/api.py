@@ -155,6 +155,25 @@ class ImageDB:
             ).where(M.Image.owner == owner)).one()
             return {"count": int(count), "size": int(size)}
 
+    def reset_stalled(self, ctxt: Any, older_than: int) -> list[str]:
+        """Put uploads whose API stopped touching them back where a client can retry.
+
+        An image in ``saving`` (its upload died) goes back to ``queued``; one in
+        ``importing`` goes back to ``uploading`` (its staged data is still there).
+
+        :returns: the ids reset.
+        """
+        cutoff = base_models.utcnow() - datetime.timedelta(seconds=older_than)
+        reset = []
+        with self.db.writer() as session:
+            stalled = session.scalars(sa.select(M.Image).where(
+                M.Image.status.in_(("saving", "importing")), M.Image.updated_at < cutoff))
+            for image in stalled:
+                image.status = "queued" if image.status == "saving" else "uploading"
+                image.updated_at = base_models.utcnow()
+                reset.append(image.id)
+        return reset
+
     # -- listing
     def list(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
              sort: list[tuple[str, str]], viewer: dict[str, Any]) -> list[dict[str, Any]]:
