@@ -148,7 +148,7 @@ class ImageService:
             return None
         return max(0, limit * 1024 * 1024 - self.registry.project_usage(ctxt, owner)["size"])
 
-    def list(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
+    def list_images(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
              sort: list[tuple[str, str]]) -> list[dict[str, Any]]:
         viewer = {"project_id": ctxt.project_id, "is_admin": bool(ctxt.is_admin)}
         return self.registry.image_list(ctxt, filters, marker, limit, sort, viewer)

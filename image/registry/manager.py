@@ -51,7 +51,7 @@ class RegistryManager:
     def image_list(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
                    sort: list[list[str]], viewer: dict[str, Any]) -> list[dict[str, Any]]:
         """One page of the images ``viewer`` may see. :raises: InvalidMarker, InvalidFilter."""
-        return self.images.list(ctxt, filters, marker, limit,
+        return self.images.list_images(ctxt, filters, marker, limit,
                                 [(k, d) for k, d in sort], viewer)
 
     @rpc.expected(*_EXPECTED)

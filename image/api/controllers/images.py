@@ -42,7 +42,7 @@ class ImagesController:
         marker = req.GET.get("marker")
         sort = self._sort(req)
         filters = self._filters(req)
-        items = self.images.list(req.context, filters, marker, limit, sort)
+        items = self.images.list_images(req.context, filters, marker, limit, sort)
         next_query = None
         if len(items) == limit and items:
             params = [(k, v) for k, v in req.GET.items() if k != "marker"]

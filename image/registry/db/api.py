@@ -153,7 +153,7 @@ class ImageDB:
             count, size = session.execute(sa.select(
                 sa.func.count(M.Image.id), sa.func.coalesce(sa.func.sum(M.Image.size), 0)
             ).where(M.Image.owner == owner)).one()
-            return {"count": int(count), "size": int(size)}
+            return {"count": int(count), "size": int(size or 0)}
 
     def reset_stalled(self, ctxt: Any, older_than: int) -> list[str]:
         """Put uploads whose API stopped touching them back where a client can retry.
@@ -175,7 +175,7 @@ class ImageDB:
         return reset
 
     # -- listing
-    def list(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
+    def list_images(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
              sort: list[tuple[str, str]], viewer: dict[str, Any]) -> list[dict[str, Any]]:
         """Images ``viewer`` may see that match ``filters``, one page.
 

@@ -52,16 +52,16 @@ def test_keyset_paging_is_exact_for_every_sort_with_nulls(images: Any) -> None:
         images.create(ctxt, {"name": name, "status": "active", "visibility": "public",
                              "owner": "p", "size": size, "min_disk": index % 3})
     viewer = {"project_id": "p", "is_admin": False}
-    everything = images.list(ctxt, {}, None, 100, [("created_at", "desc")], viewer)
+    everything = images.list_images(ctxt, {}, None, 100, [("created_at", "desc")], viewer)
     assert len(everything) == 7
     for keys in itertools.permutations(("name", "size", "min_disk"), 2):
         for direction in ("asc", "desc"):
             sort = [(k, direction) for k in keys]
-            whole = [i["id"] for i in images.list(ctxt, {}, None, 100, sort, viewer)]
+            whole = [i["id"] for i in images.list_images(ctxt, {}, None, 100, sort, viewer)]
             paged: list[str] = []
             marker = None
             while True:
-                page = images.list(ctxt, {}, marker, 2, sort, viewer)
+                page = images.list_images(ctxt, {}, marker, 2, sort, viewer)
                 paged += [i["id"] for i in page]
                 if len(page) < 2:
                     break
