@@ -178,13 +178,14 @@ class _Commands:
 
     def project_id(self, name_or_id: str) -> str:
         """A project's id from its name or id (names need the right to list projects)."""
+        # The identity endpoint in the catalog is its v3 root (as stratus identity uses it).
         ident = {"service_type": "identity", "interface": self.ep["interface"]}
         try:
-            resp = self.sess.get("/v3/projects", params={"name": name_or_id},
+            resp = self.sess.get("/projects", params={"name": name_or_id},
                                  endpoint_filter=ident, raise_exc=False)
             if resp.status_code == 200 and len(resp.json()["projects"]) == 1:
                 return str(resp.json()["projects"][0]["id"])
-            resp = self.sess.get("/v3/projects/%s" % name_or_id, endpoint_filter=ident,
+            resp = self.sess.get("/projects/%s" % name_or_id, endpoint_filter=ident,
                                  raise_exc=False)
             if resp.status_code == 200:
                 return str(resp.json()["project"]["id"])

@@ -165,7 +165,8 @@ _image_catalog_wanted() {
 _image_register_catalog() {
     local have iface line
     CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
-    have=$(_image_catalog_endpoints)
+    have=$(_image_catalog_endpoints) ||
+        die "cannot read the image service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
     if [ "$have" = "$(_image_catalog_wanted)" ]; then
         info "catalog: service glance (image) and its endpoints exist"
         return 0

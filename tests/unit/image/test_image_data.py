@@ -1,0 +1,530 @@
+"""DataService: status transitions, limits, checksums, formats, ranges, stage/import."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import struct
+import uuid
+from typing import Any, Callable, Iterator
+
+import pytest
+from oslo_config import cfg
+
+from common import exception as common_exc
+from image import data as data_mod
+from image import exception
+from image import service as image_service
+from image.conf import image as image_opts
+from image.store import filesystem
+
+OWNER = "project-a"
+OTHER = "project-b"
+MIB = 1024 * 1024
+
+
+class FakeRegistry:
+    """The RegistryAPI methods DataService and ImageService use, in memory."""
+
+    def __init__(self) -> None:
+        self.images: dict[str, dict[str, Any]] = {}
+        self.transitions: list[tuple[str, str]] = []
+        self.before_update: Callable[[str, dict[str, Any]], None] | None = None
+
+    def add(self, **values: Any) -> dict[str, Any]:
+        image: dict[str, Any] = {"id": str(uuid.uuid4()), "name": "img", "status": "queued",
+                 "visibility": "private", "protected": False, "os_hidden": False,
+                 "owner": OWNER, "size": None, "virtual_size": None, "checksum": None,
+                 "os_hash_algo": None, "os_hash_value": None, "disk_format": "raw",
+                 "container_format": "bare", "min_disk": 0, "min_ram": 0,
+                 "location": None, "created_at": "t", "updated_at": "t",
+                 "properties": {}, "tags": []}
+        image.update(values)
+        self.images[image["id"]] = image
+        return copy.deepcopy(image)
+
+    def image_get(self, ctxt: Any, image_id: str) -> dict[str, Any]:
+        if image_id not in self.images:
+            raise exception.ImageNotFound(image_id=image_id)
+        return copy.deepcopy(self.images[image_id])
+
+    def image_update(self, ctxt: Any, image_id: str, values: dict[str, Any],
+                     from_status: list[str] | None = None) -> dict[str, Any]:
+        if self.before_update is not None:
+            self.before_update(image_id, values)
+        image = self.images.get(image_id)
+        if image is None:
+            raise exception.ImageNotFound(image_id=image_id)
+        if from_status is not None and image["status"] not in from_status:
+            raise exception.InvalidImageStatusTransition(
+                current=image["status"], new=values.get("status", image["status"]))
+        if "status" in values and values["status"] != image["status"]:
+            self.transitions.append((image["status"], values["status"]))
+        image.update(values)
+        return copy.deepcopy(image)
+
+    def image_delete(self, ctxt: Any, image_id: str) -> dict[str, Any]:
+        return self.images.pop(image_id)
+
+    def member_get(self, ctxt: Any, image_id: str, member: str) -> dict[str, Any]:
+        raise exception.MemberNotFound(member=member, image_id=image_id)
+
+    def project_usage(self, ctxt: Any, owner: str) -> dict[str, int]:
+        mine = [i for i in self.images.values() if i["owner"] == owner]
+        return {"count": len(mine), "size": sum(i["size"] or 0 for i in mine)}
+
+
+class FakeContext:
+    def __init__(self, project_id: str = OWNER, is_admin: bool = False,
+                 denied: tuple[str, ...] = ()) -> None:
+        self.project_id = project_id
+        self.is_admin = is_admin
+        self.denied = denied
+        self.checked: list[str] = []
+
+    def can(self, action: str, target: dict[str, Any] | None = None,
+            fatal: bool = True) -> bool:
+        self.checked.append(action)
+        if action in self.denied:
+            raise common_exc.PolicyNotAuthorized(action=action)
+        return True
+
+
+@pytest.fixture
+def conf(tmp_path: os.PathLike[str]) -> cfg.ConfigOpts:
+    conf = cfg.ConfigOpts()
+    image_opts.register_opts(conf)
+    conf([], project="stratus-test", default_config_files=[])
+    conf.set_override("filesystem_store_datadir", os.path.join(str(tmp_path), "data"),
+                      group="store")
+    conf.set_override("staging_dir", os.path.join(str(tmp_path), "staging"), group="image")
+    return conf
+
+
+@pytest.fixture
+def notes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(data_mod.rpc, "notify",
+                        lambda ctxt, event, payload, publisher_id=None: sent.append(
+                            (event, payload)))
+    return sent
+
+
+@pytest.fixture
+def registry() -> FakeRegistry:
+    return FakeRegistry()
+
+
+@pytest.fixture
+def svc(conf: cfg.ConfigOpts, registry: FakeRegistry,
+        notes: list[Any]) -> Iterator[data_mod.DataService]:
+    store = filesystem.FilesystemStore(lambda: conf.store.filesystem_store_datadir)
+    images = image_service.ImageService(conf, registry, store)  # type: ignore[arg-type]
+    service = data_mod.DataService(conf, registry, store, images)
+    yield service
+    service.close()
+
+
+def files(conf: cfg.ConfigOpts) -> list[str]:
+    """Every file under the store and the staging area (temporary ones included)."""
+    found: list[str] = []
+    for root in (conf.store.filesystem_store_datadir, conf.image.staging_dir):
+        for path, _dirs, names in os.walk(root):
+            found.extend(os.path.join(path, n) for n in names)
+    return sorted(found)
+
+
+def qcow2(size: int = 1 << 30, backing: int = 0) -> bytes:
+    head = b"QFI\xfb" + struct.pack(">IQIIQ", 3, backing, 0, 16, size)
+    return head.ljust(64 * 1024, b"\0")
+
+
+# -- upload
+def test_upload_activates_with_checksums(svc: data_mod.DataService, registry: FakeRegistry,
+                                         conf: cfg.ConfigOpts, notes: list[Any]) -> None:
+    image = registry.add()
+    body = os.urandom(3 * MIB + 123)
+    chunks = [body[i:i + MIB] for i in range(0, len(body), MIB)]
+    result = svc.upload(FakeContext(), image["id"], chunks, len(body))
+    stored = registry.images[image["id"]]
+    assert result["status"] == stored["status"] == "active"
+    assert stored["size"] == stored["virtual_size"] == len(body)
+    assert stored["checksum"] == hashlib.md5(body).hexdigest()
+    assert stored["os_hash_algo"] == "sha512"
+    assert stored["os_hash_value"] == hashlib.sha512(body).hexdigest()
+    assert registry.transitions == [("queued", "saving"), ("saving", "active")]
+    assert files(conf) == [stored["location"][len("file://"):]]
+    assert [event for event, _ in notes] == ["image.upload", "image.activate"]
+
+
+def test_chunked_upload(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = registry.add()
+    svc.upload(FakeContext(), image["id"], iter([b"abc", b"", b"def"]), None)
+    assert registry.images[image["id"]]["size"] == 6
+    assert registry.images[image["id"]]["checksum"] == hashlib.md5(b"abcdef").hexdigest()
+
+
+def test_empty_upload(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = registry.add()
+    svc.upload(FakeContext(), image["id"], [], 0)
+    assert registry.images[image["id"]]["size"] == 0
+    assert registry.images[image["id"]]["status"] == "active"
+
+
+@pytest.mark.parametrize("status", ["active", "saving", "uploading", "importing",
+                                    "deactivated"])
+def test_upload_needs_queued(svc: data_mod.DataService, registry: FakeRegistry,
+                             status: str) -> None:
+    image = registry.add(status=status)
+    with pytest.raises(common_exc.Conflict):
+        svc.upload(FakeContext(), image["id"], [b"x"], 1)
+    assert registry.images[image["id"]]["status"] == status
+
+
+def test_upload_needs_formats(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = registry.add(disk_format=None)
+    with pytest.raises(common_exc.Invalid):
+        svc.upload(FakeContext(), image["id"], [b"x"], 1)
+
+
+def test_upload_by_others(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    public = registry.add(visibility="public")
+    private = registry.add()
+    with pytest.raises(common_exc.Forbidden):
+        svc.upload(FakeContext(OTHER), public["id"], [b"x"], 1)
+    with pytest.raises(exception.ImageNotFound):
+        svc.upload(FakeContext(OTHER), private["id"], [b"x"], 1)
+    denied = FakeContext(denied=("image:upload_image",))
+    with pytest.raises(common_exc.PolicyNotAuthorized):
+        svc.upload(denied, private["id"], [b"x"], 1)
+    assert registry.transitions == []
+
+
+def _untouched() -> Iterator[bytes]:
+    raise AssertionError("the body must not be read")
+    yield b""
+
+
+def test_content_length_over_the_cap(svc: data_mod.DataService, registry: FakeRegistry,
+                                     conf: cfg.ConfigOpts) -> None:
+    conf.set_override("image_size_cap", 10, group="image")
+    image = registry.add()
+    with pytest.raises(exception.ImageSizeLimitExceeded) as caught:
+        svc.upload(FakeContext(), image["id"], _untouched(), 11)
+    assert caught.value.code == 413
+    assert registry.images[image["id"]]["status"] == "queued"
+
+
+def test_stream_over_the_cap(svc: data_mod.DataService, registry: FakeRegistry,
+                             conf: cfg.ConfigOpts) -> None:
+    conf.set_override("image_size_cap", 10, group="image")
+    image = registry.add()
+    with pytest.raises(exception.ImageSizeLimitExceeded):
+        svc.upload(FakeContext(), image["id"], [b"123456", b"789012"], None)
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+
+
+def test_quota(svc: data_mod.DataService, registry: FakeRegistry,
+               conf: cfg.ConfigOpts) -> None:
+    conf.set_override("image_size_total", 1, group="quota")
+    registry.add(status="active", size=MIB - 10)
+    image = registry.add()
+    with pytest.raises(exception.QuotaExceeded):
+        svc.upload(FakeContext(), image["id"], _untouched(), 11)
+    with pytest.raises(exception.QuotaExceeded):
+        svc.upload(FakeContext(), image["id"], [b"12345", b"678901"], None)
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+    svc.upload(FakeContext(), image["id"], [b"1234567890"], None)
+    assert registry.images[image["id"]]["status"] == "active"
+
+
+def test_truncated_body(svc: data_mod.DataService, registry: FakeRegistry,
+                        conf: cfg.ConfigOpts) -> None:
+    image = registry.add()
+    with pytest.raises(common_exc.Invalid) as caught:
+        svc.upload(FakeContext(), image["id"], [b"x" * 50], 100)
+    assert caught.value.code == 400
+    assert "truncated" in caught.value.message
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+
+
+def test_format_mismatch(svc: data_mod.DataService, registry: FakeRegistry,
+                         conf: cfg.ConfigOpts) -> None:
+    image = registry.add(disk_format="qcow2")
+    with pytest.raises(exception.FormatMismatch) as caught:
+        svc.upload(FakeContext(), image["id"], [b"plain bytes"], None)
+    assert caught.value.code == 415
+    raw = registry.add(disk_format="raw")
+    with pytest.raises(exception.FormatMismatch):
+        svc.upload(FakeContext(), raw["id"], [qcow2()], None)
+    for img in (image, raw):
+        assert registry.images[img["id"]]["status"] == "queued"
+    assert files(conf) == []
+
+
+def test_format_mismatch_refused_once_the_header_is_in(svc: data_mod.DataService,
+                                                       registry: FakeRegistry) -> None:
+    image = registry.add(disk_format="raw")
+
+    def body() -> Iterator[bytes]:
+        yield qcow2()
+        raise AssertionError("read past the header")
+
+    with pytest.raises(exception.FormatMismatch):
+        svc.upload(FakeContext(), image["id"], body(), None)
+
+
+def test_format_check_disabled(svc: data_mod.DataService, registry: FakeRegistry,
+                               conf: cfg.ConfigOpts) -> None:
+    conf.set_override("require_image_format_match", False, group="image")
+    image = registry.add(disk_format="raw")
+    svc.upload(FakeContext(), image["id"], [qcow2(5 << 30)], None)
+    assert registry.images[image["id"]]["virtual_size"] == 5 << 30
+
+
+def test_qcow2_virtual_size_and_safety(svc: data_mod.DataService,
+                                       registry: FakeRegistry) -> None:
+    image = registry.add(disk_format="qcow2")
+    svc.upload(FakeContext(), image["id"], [qcow2(2 << 30), b"more"], None)
+    assert registry.images[image["id"]]["virtual_size"] == 2 << 30
+    unsafe = registry.add(disk_format="qcow2")
+    with pytest.raises(common_exc.Invalid):
+        svc.upload(FakeContext(), unsafe["id"], [qcow2(backing=512)], None)
+    assert registry.images[unsafe["id"]]["status"] == "queued"
+
+
+def test_fixed_vhd_is_recognised_by_its_footer(svc: data_mod.DataService,
+                                               registry: FakeRegistry) -> None:
+    footer = bytearray(512)
+    footer[:8] = b"conectix"
+    footer[48:56] = struct.pack(">Q", 100 * 1024)
+    image = registry.add(disk_format="vhd")
+    svc.upload(FakeContext(), image["id"], [b"\1" * 100 * 1024, bytes(footer)], None)
+    assert registry.images[image["id"]]["virtual_size"] == 100 * 1024
+
+
+def test_deleted_during_upload(svc: data_mod.DataService, registry: FakeRegistry,
+                               conf: cfg.ConfigOpts) -> None:
+    image = registry.add()
+
+    def body() -> Iterator[bytes]:
+        yield b"abc"
+        registry.image_delete(None, image["id"])
+        yield b"def"
+
+    with pytest.raises(common_exc.Gone):
+        svc.upload(FakeContext(), image["id"], body(), None)
+    assert files(conf) == []
+
+
+def test_registry_failure_on_activation(svc: data_mod.DataService, registry: FakeRegistry,
+                                        conf: cfg.ConfigOpts) -> None:
+    image = registry.add()
+
+    def fail(image_id: str, values: dict[str, Any]) -> None:
+        if values.get("status") == "active":
+            raise common_exc.ServiceUnavailable(reason="registry down")
+
+    registry.before_update = fail
+    with pytest.raises(common_exc.ServiceUnavailable):
+        svc.upload(FakeContext(), image["id"], [b"abc"], 3)
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+
+
+def test_commit_failure_undoes_the_record(svc: data_mod.DataService, registry: FakeRegistry,
+                                          conf: cfg.ConfigOpts,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    image = registry.add()
+
+    def broken(self: filesystem.FileStaged) -> None:
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(filesystem.FileStaged, "commit", broken)
+    with pytest.raises(OSError):
+        svc.upload(FakeContext(), image["id"], [b"abc"], 3)
+    stored = registry.images[image["id"]]
+    assert stored["status"] == "queued"
+    assert stored["location"] is None and stored["checksum"] is None
+    assert files(conf) == []
+
+
+# -- download
+def _active(svc: data_mod.DataService, registry: FakeRegistry, body: bytes,
+            **values: Any) -> dict[str, Any]:
+    image = registry.add(**values)
+    svc.upload(FakeContext(), image["id"], [body], len(body))
+    return registry.image_get(None, image["id"])
+
+
+def test_download(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = _active(svc, registry, b"0123456789")
+    status, headers, body = svc.download(FakeContext(), image["id"], None)
+    assert status == 200
+    assert b"".join(body) == b"0123456789"
+    assert headers == {"Content-Type": "application/octet-stream",
+                       "Content-Length": "10",
+                       "Content-MD5": hashlib.md5(b"0123456789").hexdigest()}
+
+
+@pytest.mark.parametrize("header,first,last", [
+    ("bytes=2-5", 2, 5), ("bytes=5-", 5, 9), ("bytes=-3", 7, 9), ("bytes=-100", 0, 9),
+    ("bytes=8-100", 8, 9), ("bytes=0-0", 0, 0), ("Bytes = 1 - 2", 1, 2),
+])
+def test_download_range(svc: data_mod.DataService, registry: FakeRegistry, header: str,
+                        first: int, last: int) -> None:
+    image = _active(svc, registry, b"0123456789")
+    status, headers, body = svc.download(FakeContext(), image["id"], header)
+    assert status == 206
+    assert b"".join(body) == b"0123456789"[first:last + 1]
+    assert headers["Content-Range"] == "bytes %d-%d/10" % (first, last)
+    assert headers["Content-Length"] == str(last - first + 1)
+
+
+@pytest.mark.parametrize("header", ["bytes=10-", "bytes=12-15", "bytes=5-2", "bytes=-0",
+                                    "bytes=0-1,3-4", "items=0-1", "bytes=-", "garbage"])
+def test_download_unsatisfiable_range(svc: data_mod.DataService, registry: FakeRegistry,
+                                      header: str) -> None:
+    image = _active(svc, registry, b"0123456789")
+    with pytest.raises(data_mod.RangeNotSatisfiable) as caught:
+        svc.download(FakeContext(), image["id"], header)
+    assert caught.value.code == 416
+    assert caught.value.headers == {"Content-Range": "bytes */10"}
+
+
+def test_parse_range_of_empty_data() -> None:
+    with pytest.raises(data_mod.RangeNotSatisfiable):
+        data_mod.parse_range("bytes=-5", 0)
+    with pytest.raises(data_mod.RangeNotSatisfiable):
+        data_mod.parse_range("bytes=0-", 0)
+
+
+def test_download_without_data(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = registry.add()
+    assert svc.download(FakeContext(), image["id"], None) == (204, {}, [])
+    lost = _active(svc, registry, b"abc")
+    os.unlink(lost["location"][len("file://"):])
+    assert svc.download(FakeContext(), lost["id"], None)[0] == 204
+
+
+def test_download_deactivated(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = _active(svc, registry, b"abc")
+    registry.images[image["id"]]["status"] = "deactivated"
+    with pytest.raises(common_exc.Forbidden):
+        svc.download(FakeContext(), image["id"], None)
+    status, _headers, body = svc.download(FakeContext(is_admin=True), image["id"], None)
+    assert status == 200 and b"".join(body) == b"abc"
+
+
+def test_download_visibility_and_policy(svc: data_mod.DataService,
+                                        registry: FakeRegistry) -> None:
+    private = _active(svc, registry, b"abc")
+    public = _active(svc, registry, b"abc", visibility="public")
+    with pytest.raises(exception.ImageNotFound):
+        svc.download(FakeContext(OTHER), private["id"], None)
+    assert svc.download(FakeContext(OTHER), public["id"], None)[0] == 200
+    with pytest.raises(common_exc.PolicyNotAuthorized):
+        svc.download(FakeContext(denied=("image:download_image",)), public["id"], None)
+
+
+# -- stage and import
+def test_stage_then_import(svc: data_mod.DataService, registry: FakeRegistry,
+                           conf: cfg.ConfigOpts, notes: list[Any]) -> None:
+    image = registry.add()
+    body = os.urandom(MIB + 7)
+    svc.stage(FakeContext(), image["id"], [body[:MIB], body[MIB:]], len(body))
+    stored = registry.images[image["id"]]
+    assert stored["status"] == "uploading"
+    assert stored["checksum"] is None
+    staged = os.path.join(conf.image.staging_dir, image["id"])
+    with open(staged, "rb") as handle:
+        assert handle.read() == body
+    svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    svc.close()  # waits for the background import
+    assert stored["status"] == "active"
+    assert stored["checksum"] == hashlib.md5(body).hexdigest()
+    assert stored["os_hash_value"] == hashlib.sha512(body).hexdigest()
+    assert stored["size"] == stored["virtual_size"] == len(body)
+    assert registry.transitions == [("queued", "uploading"), ("uploading", "importing"),
+                                    ("importing", "active")]
+    assert files(conf) == [stored["location"][len("file://"):]]
+    assert [event for event, _ in notes] == ["image.upload", "image.activate"]
+
+
+def test_stage_failures_leave_queued(svc: data_mod.DataService, registry: FakeRegistry,
+                                     conf: cfg.ConfigOpts) -> None:
+    image = registry.add()
+    with pytest.raises(common_exc.Invalid):
+        svc.stage(FakeContext(), image["id"], [b"abc"], 10)
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+    registry.images[image["id"]]["status"] = "active"
+    with pytest.raises(common_exc.Conflict):
+        svc.stage(FakeContext(), image["id"], [b"abc"], 3)
+
+
+def test_import_refusals(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+    image = registry.add()
+    glance_direct = {"method": {"name": "glance-direct"}}
+    with pytest.raises(common_exc.Conflict):
+        svc.import_(FakeContext(), image["id"], glance_direct)
+    svc.stage(FakeContext(), image["id"], [b"abc"], 3)
+    with pytest.raises(common_exc.Invalid):
+        svc.import_(FakeContext(), image["id"], {"method": {"name": "web-download"}})
+    bodies: list[Any] = [{}, [], {"method": "glance-direct"}, {"method": {"name": 3}}]
+    for body in bodies:
+        with pytest.raises(common_exc.ValidationError):
+            svc.import_(FakeContext(), image["id"], body)
+    with pytest.raises(common_exc.Forbidden):
+        registry.images[image["id"]]["visibility"] = "public"
+        svc.import_(FakeContext(OTHER), image["id"], glance_direct)
+    assert registry.images[image["id"]]["status"] == "uploading"
+
+
+def test_import_failure_goes_back_to_queued(svc: data_mod.DataService,
+                                            registry: FakeRegistry,
+                                            conf: cfg.ConfigOpts) -> None:
+    image = registry.add(disk_format="qcow2")
+    svc.stage(FakeContext(), image["id"], [b"not a qcow2"], None)
+    svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    svc.close()
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert files(conf) == []
+
+
+def test_import_without_staged_data(svc: data_mod.DataService, registry: FakeRegistry,
+                                    conf: cfg.ConfigOpts) -> None:
+    image = registry.add()
+    svc.stage(FakeContext(), image["id"], [b"abc"], None)
+    os.unlink(os.path.join(conf.image.staging_dir, image["id"]))
+    with pytest.raises(common_exc.Conflict):
+        svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    assert registry.images[image["id"]]["status"] == "queued"
+
+
+# -- start-up
+def test_reset_stuck(svc: data_mod.DataService, registry: FakeRegistry,
+                     conf: cfg.ConfigOpts) -> None:
+    saving = registry.add(status="saving")
+    importing = registry.add()
+    svc.stage(FakeContext(), importing["id"], [b"abc"], None)
+    registry.images[importing["id"]]["status"] = "importing"
+    active = registry.add(status="active")
+    ids = [saving["id"], importing["id"], active["id"], str(uuid.uuid4())]
+    assert svc.reset_stuck(FakeContext(is_admin=True), ids) == ids[:2]
+    assert [registry.images[i]["status"] for i in ids[:3]] == ["queued", "queued", "active"]
+    assert files(conf) == []
+
+
+def test_cleanup_removes_orphans(svc: data_mod.DataService, conf: cfg.ConfigOpts) -> None:
+    for root in (conf.store.filesystem_store_datadir, conf.image.staging_dir):
+        tmp = os.path.join(root, filesystem.TMP_DIR)
+        os.makedirs(tmp)
+        with open(os.path.join(tmp, "x~%s~999999999~ab.part" % svc.store._host),  # type: ignore[attr-defined]
+                  "wb") as handle:
+            handle.write(b"orphan")
+    svc.cleanup(FakeContext(is_admin=True))
+    assert files(conf) == []
