@@ -1,17 +1,16 @@
 """Image data: upload, download (with ranges), stage and import (glance-direct).
 
-Every write streams through one path (:meth:`DataService._ingest`): size limits,
-md5/sha512, the format check and the virtual size are computed while the bytes
-go to a temporary file of the store; the image record is marked active first
-and the data committed second, and any failure removes the data and puts the
-image back to ``queued``.
-"""
+Every write streams through :meth:`DataService._ingest` (limits, md5/sha512,
+format check, virtual size) into a temporary file of the store; the record goes
+active before the data is committed; any failure removes the data and puts the
+image back to ``queued``."""
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import hashlib
+import os
 import re
+import time
 from typing import Any, Callable, Iterable, Iterator
 
 from oslo_config import cfg
@@ -29,10 +28,14 @@ LOG = logging.getLogger(__name__)
 PUBLISHER = "image.localhost"
 HASH_ALGO = "sha512"
 IMPORT_METHODS = ("glance-direct",)
-#: Chunks at least this big have their md5 computed in a helper thread, in
-#: parallel with sha512 and the write (hashlib releases the GIL).
+#: How often a moving upload/import touches its image: the registry puts images
+#: left in saving/importing for 5 minutes back (their API process died).
+HEARTBEAT_SECONDS = 30
+#: Chunks at least this big are hashed on helper threads (see _Digests).
 _PARALLEL_MIN = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
+_DATA_KEYS = ("size", "checksum", "os_hash_algo", "os_hash_value", "virtual_size",
+              "location")
 
 
 class RangeNotSatisfiable(common_exc.Error):
@@ -69,66 +72,63 @@ def parse_range(header: str, size: int) -> tuple[int, int]:
     return max(0, size - suffix), size - 1
 
 
-def _target(image: dict[str, Any]) -> dict[str, Any]:
-    return {"project_id": image.get("owner"), "owner": image.get("owner")}
-
-
 class _Digests:
-    """md5 and sha512 of a stream, md5 on a helper thread when the pool allows."""
+    """md5 and sha512 of a stream. Big chunks are hashed on two helper threads
+    (hashlib releases the GIL), in parallel with each other and with the caller
+    reading the next chunk and writing this one."""
 
-    def __init__(self, pool: concurrent.futures.Executor | None) -> None:
+    def __init__(self, pool: concurrent.futures.Executor) -> None:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha = hashlib.new(HASH_ALGO)
         self._pool = pool
-        self._pending: concurrent.futures.Future[None] | None = None
+        self._pending: list[concurrent.futures.Future[None]] = []
 
     def update(self, chunk: bytes) -> None:
-        self.wait()  # md5 must see the chunks in order
-        if self._pool is not None and len(chunk) >= _PARALLEL_MIN:
-            self._pending = self._pool.submit(self.md5.update, chunk)
+        self.wait()  # each hash must see the chunks in order
+        if len(chunk) >= _PARALLEL_MIN:
+            self._pending = [self._pool.submit(self.md5.update, chunk),
+                             self._pool.submit(self.sha.update, chunk)]
         else:
             self.md5.update(chunk)
-        self.sha.update(chunk)
+            self.sha.update(chunk)
 
     def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
 
 class _Meter:
-    """Iterates a chunk stream, counting, limiting, hashing and keeping the header
-    (and tail) for the format inspectors."""
+    """Iterates a chunk stream: counts and limits it, hashes it, keeps its header
+    and tail for the format inspectors and calls ``heartbeat`` now and then."""
 
     def __init__(self, chunks: Iterable[bytes], cap: int, remaining: int | None,
                  expected: int | None, digests: _Digests | None,
-                 on_header: Callable[[bytes], None] | None) -> None:
-        self._chunks = chunks
-        self._cap = cap
-        self._remaining = remaining
-        self._expected = expected
-        self.digests = digests
-        self._on_header = on_header
+                 on_header: Callable[[bytes], None] | None,
+                 heartbeat: Callable[[], None]) -> None:
+        self._chunks, self._expected = chunks, expected
+        self._cap, self._remaining = cap, remaining
+        self.digests, self._on_header, self._heartbeat = digests, on_header, heartbeat
         self.size = 0
         self.header = bytearray()
         self.tail = b""
-
-    def _over(self) -> Exception:
-        if self.size > self._cap:
-            return exception.ImageSizeLimitExceeded()
-        return exception.QuotaExceeded(resource="image_size_total",
-                                       detail="%d bytes remain" % (self._remaining or 0))
 
     def __iter__(self) -> Iterator[bytes]:
         limit = self._cap if self._remaining is None else min(self._cap, self._remaining)
         header, want = self.header, formats.HEADER_SIZE
         digests, tail_size = self.digests, formats.TAIL_SIZE
+        next_beat = time.monotonic() + HEARTBEAT_SECONDS
         for chunk in self._chunks:
             if not chunk:
                 continue
+            if time.monotonic() >= next_beat:
+                self._heartbeat()
+                next_beat = time.monotonic() + HEARTBEAT_SECONDS
             self.size += len(chunk)
             if self.size > limit:
-                raise self._over()
+                raise (exception.ImageSizeLimitExceeded() if self.size > self._cap else
+                       exception.QuotaExceeded(resource="image_size_total", detail="%d bytes "
+                                               "remain" % (self._remaining or 0)))
             if len(header) < want:
                 header += chunk[:want - len(header)]
                 if len(header) >= want and self._on_header is not None:
@@ -144,15 +144,6 @@ class _Meter:
             raise common_exc.Invalid(
                 "The request body was truncated: received %d of the %d bytes of "
                 "Content-Length." % (self.size, self._expected))
-
-
-@dataclasses.dataclass
-class Ingested:
-    staged: store_base.Staged
-    size: int
-    checksum: str | None = None
-    hash_value: str | None = None
-    virtual_size: int | None = None
 
 
 class DataService:
@@ -181,15 +172,16 @@ class DataService:
         self._jobs.shutdown(wait=wait)
         self._hash_pool.shutdown(wait=wait)
 
-    # -- checks shared by upload and stage
-    def _writable(self, ctxt: Any, image_id: str, what: str,
-                  content_length: int | None, need_formats: bool) -> dict[str, Any]:
+    # -- checks and registry helpers
+    def _writable(self, ctxt: Any, image_id: str, what: str, content_length: int | None,
+                  status: str) -> dict[str, Any]:
+        """Checks shared by upload and stage, then queued -> ``status``."""
         image = self.images.get_owned(ctxt, image_id, what)
-        ctxt.can("image:upload_image", target=_target(image))
+        ctxt.can("image:upload_image", target={"project_id": image.get("owner")})
         if image["status"] != "queued":
             raise common_exc.Conflict("Image status must be queued to %s this image, not %s."
                                       % (what, image["status"]))
-        if need_formats:
+        if status == "saving":
             self._require_formats(image, "saving data")
         if content_length is not None:
             if content_length > self.conf.image.image_size_cap:
@@ -198,6 +190,7 @@ class DataService:
             if remaining is not None and content_length > remaining:
                 raise exception.QuotaExceeded(resource="image_size_total",
                                               detail="%d bytes remain" % remaining)
+        self.registry.image_update(ctxt, image_id, {"status": status}, from_status=["queued"])
         return image
 
     @staticmethod
@@ -206,94 +199,18 @@ class DataService:
             raise common_exc.Invalid("Properties disk_format, container_format must be set "
                                      "prior to %s." % doing)
 
-    # -- the one write path
-    def _check_format(self, declared: str | None, header: bytes, tail: bytes) -> None:
-        """:raises: FormatMismatch (415), Invalid (400) for unsafe images."""
-        detected = formats.detect(header, tail)
-        if not formats.matches(declared, detected):
-            raise exception.FormatMismatch(
-                "Image data does not match the declared disk_format %s (the data is %s)."
-                % (declared, detected))
-        problem = formats.safety_issue(header, tail)
-        if problem:
-            raise common_exc.Invalid("Image data is not safe to use: %s." % problem)
-
-    def _ingest(self, ctxt: Any, image: dict[str, Any], chunks: Iterable[bytes],
-                expected: int | None, store: store_base.Store,
-                inspect: bool) -> Ingested:
-        """Stream ``chunks`` into ``store`` under every limit; the data is staged,
-        not committed. With ``inspect``: hashes, format check and virtual size.
-
-        :raises: ImageSizeLimitExceeded, QuotaExceeded (413), Invalid (400:
-            truncated body, unsafe image), FormatMismatch (415), StorageFull (413).
-        """
-        declared = image.get("disk_format")
-        check = inspect and self.conf.image.require_image_format_match
-
-        def on_header(header: bytes) -> None:
-            # Refuse early what the header already proves wrong; a raw-looking
-            # head may still be a fixed VHD, whose footer is at the end.
-            if declared == "vhd" and formats.detect(header) == formats.RAW:
-                return
-            self._check_format(declared, header, b"")
-
-        meter = _Meter(chunks, self.conf.image.image_size_cap,
-                       self.images.remaining_bytes(ctxt, image.get("owner")), expected,
-                       _Digests(self._hash_pool) if inspect else None,
-                       on_header if check else None)
-        staged = store.add(image["id"], meter)
-        try:
-            result = Ingested(staged, meter.size)
-            if inspect:
-                header = bytes(meter.header)
-                tail = meter.tail if declared == "vhd" else b""
-                if check:
-                    self._check_format(declared, header, tail)
-                result.virtual_size = formats.inspect(header, meter.size, tail)[1]
-                assert meter.digests is not None
-                result.checksum = meter.digests.md5.hexdigest()
-                result.hash_value = meter.digests.sha.hexdigest()
-        except BaseException:
-            staged.abort()
-            raise
-        return result
-
-    def _gone(self, image_id: str) -> common_exc.Gone:
+    @staticmethod
+    def _gone(image_id: str) -> common_exc.Gone:
         return common_exc.Gone("Image %s could not be found after upload. The image may "
                                "have been deleted during the upload." % image_id)
 
-    def _activate(self, ctxt: Any, image_id: str, ing: Ingested,
-                  from_status: str) -> dict[str, Any]:
-        """Record the data (status active), then commit it.
-
-        :raises: Gone (410) when the image was deleted meanwhile, Conflict (409).
-        """
-        values = {"status": "active", "size": ing.size, "checksum": ing.checksum,
-                  "os_hash_algo": HASH_ALGO, "os_hash_value": ing.hash_value,
-                  "virtual_size": ing.virtual_size, "location": ing.staged.location}
+    def _touch(self, ctxt: Any, image_id: str, status: str) -> None:
+        """Tell the registry the data of ``image_id`` is still moving. :raises: Gone
+        (410: deleted), InvalidImageStatusTransition (409: no longer in ``status``)."""
         try:
-            image = self.registry.image_update(ctxt, image_id, values,
-                                               from_status=[from_status])
+            self.registry.image_update(ctxt, image_id, {}, from_status=[status])
         except exception.ImageNotFound:
-            ing.staged.abort()
             raise self._gone(image_id)
-        except BaseException:
-            ing.staged.abort()
-            raise
-        try:
-            ing.staged.commit()
-        except BaseException:
-            ing.staged.abort()
-            cleared = {k: None for k in values if k != "status"}
-            self._set_status(ctxt, image_id, "active", dict(cleared, status="queued"))
-            raise
-        try:
-            self.registry.image_get(ctxt, image_id)
-        except exception.ImageNotFound:
-            # A delete between the record and the commit found no file to remove.
-            self.store.delete(ing.staged.location)
-            raise self._gone(image_id)
-        return image
 
     def _set_status(self, ctxt: Any, image_id: str, from_status: str,
                     values: dict[str, Any]) -> bool:
@@ -309,6 +226,91 @@ class DataService:
                        "err": err})
             return False
 
+    # -- the one write path
+    @staticmethod
+    def _check_format(declared: str | None, header: bytes, tail: bytes) -> None:
+        """:raises: FormatMismatch (415), Invalid (400) for unsafe images."""
+        detected = formats.detect(header, tail)
+        if not formats.matches(declared, detected):
+            raise exception.FormatMismatch(
+                "Image data does not match the declared disk_format %s (the data is %s)."
+                % (declared, detected))
+        problem = formats.safety_issue(header, tail)
+        if problem:
+            raise common_exc.Invalid("Image data is not safe to use: %s." % problem)
+
+    def _ingest(self, ctxt: Any, image: dict[str, Any], chunks: Iterable[bytes],
+                expected: int | None, store: store_base.Store, inspect: bool,
+                status: str) -> tuple[store_base.Staged, dict[str, Any]]:
+        """Stream ``chunks`` into ``store`` under every limit, touching the image
+        (in ``status``) as the data moves; the data is staged, not committed.
+        With ``inspect``: hashes, format check and virtual size.
+
+        :returns: the staged data and the image values describing it.
+        :raises: ImageSizeLimitExceeded, QuotaExceeded (413), Invalid (400:
+            truncated body, unsafe image), FormatMismatch (415), StorageFull (413).
+        """
+        declared = image.get("disk_format")
+        check = inspect and self.conf.image.require_image_format_match
+
+        def on_header(header: bytes) -> None:
+            # Refuse early what the header already proves wrong; a raw-looking
+            # head may still be a fixed VHD, whose footer is at the end.
+            if not (declared == "vhd" and formats.detect(header) == formats.RAW):
+                self._check_format(declared, header, b"")
+
+        meter = _Meter(chunks, self.conf.image.image_size_cap,
+                       self.images.remaining_bytes(ctxt, image.get("owner")), expected,
+                       _Digests(self._hash_pool) if inspect else None,
+                       on_header if check else None,
+                       lambda: self._touch(ctxt, image["id"], status))
+        staged = store.add(image["id"], meter)
+        values: dict[str, Any] = {"size": meter.size, "location": staged.location}
+        try:
+            if meter.digests is not None:
+                header = bytes(meter.header)
+                tail = meter.tail if declared == "vhd" else b""
+                if check:
+                    self._check_format(declared, header, tail)
+                values.update(virtual_size=formats.inspect(header, meter.size, tail)[1],
+                              checksum=meter.digests.md5.hexdigest(),
+                              os_hash_algo=HASH_ALGO,
+                              os_hash_value=meter.digests.sha.hexdigest())
+        except BaseException:
+            staged.abort()
+            raise
+        return staged, values
+
+    def _activate(self, ctxt: Any, image_id: str, staged: store_base.Staged,
+                  values: dict[str, Any], from_status: str) -> dict[str, Any]:
+        """Record the data (status active), then commit it.
+
+        :raises: Gone (410) when the image was deleted meanwhile, Conflict (409).
+        """
+        try:
+            image = self.registry.image_update(ctxt, image_id, dict(values, status="active"),
+                                               from_status=[from_status])
+        except exception.ImageNotFound:
+            staged.abort()
+            raise self._gone(image_id)
+        except BaseException:
+            staged.abort()
+            raise
+        try:
+            staged.commit()
+        except BaseException:
+            staged.abort()
+            cleared = dict.fromkeys(_DATA_KEYS)
+            self._set_status(ctxt, image_id, "active", dict(cleared, status="queued"))
+            raise
+        try:
+            self.registry.image_get(ctxt, image_id)
+        except exception.ImageNotFound:
+            # A delete between the record and the commit found no file to remove.
+            self.store.delete(staged.location)
+            raise self._gone(image_id)
+        return image
+
     # -- upload / download
     def upload(self, ctxt: Any, image_id: str, chunks: Iterable[bytes],
                content_length: int | None) -> dict[str, Any]:
@@ -320,17 +322,16 @@ class DataService:
             Invalid (400: truncated body, formats not set), ImageSizeLimitExceeded,
             QuotaExceeded, StorageFull (413), FormatMismatch (415), Gone (410).
         """
-        image = self._writable(ctxt, image_id, "upload data to", content_length, True)
-        self.registry.image_update(ctxt, image_id, {"status": "saving"},
-                                   from_status=["queued"])
+        image = self._writable(ctxt, image_id, "upload data to", content_length, "saving")
         try:
-            ing = self._ingest(ctxt, image, chunks, content_length, self.store, True)
-            image = self._activate(ctxt, image_id, ing, "saving")
+            staged, values = self._ingest(ctxt, image, chunks, content_length, self.store,
+                                          True, "saving")
+            image = self._activate(ctxt, image_id, staged, values, "saving")
         except BaseException:
             self._set_status(ctxt, image_id, "saving", {"status": "queued"})
             raise
         LOG.info("Image %(id)s active: %(size)d bytes uploaded",
-                 {"id": image_id, "size": ing.size})
+                 {"id": image_id, "size": values["size"]})
         rpc.notify(ctxt, "image.upload", image, publisher_id=PUBLISHER)
         rpc.notify(ctxt, "image.activate", image, publisher_id=PUBLISHER)
         return image
@@ -345,7 +346,7 @@ class DataService:
             RangeNotSatisfiable (416).
         """
         image = self.images.get(ctxt, image_id)
-        ctxt.can("image:download_image", target=_target(image))
+        ctxt.can("image:download_image", target={"project_id": image.get("owner")})
         if image["status"] == "deactivated" and not ctxt.is_admin:
             raise common_exc.Forbidden("The requested image has been deactivated. Image "
                                        "data download is forbidden.")
@@ -358,16 +359,15 @@ class DataService:
             first, last = parse_range(range_header, size)
             status = 206
             headers["Content-Range"] = "bytes %d-%d/%d" % (first, last, size)
-        length = last - first + 1
         try:
-            body = self.store.get(image["location"], first, length)
+            body = self.store.get(image["location"], first, last - first + 1)
         except store_base.DataNotFound:
             LOG.warning("Image %(id)s is %(status)s but its data is missing",
                         {"id": image_id, "status": image["status"]})
             return 204, {}, []
         if image.get("checksum"):
             headers["Content-MD5"] = image["checksum"]
-        headers["Content-Length"] = str(length)
+        headers["Content-Length"] = str(last - first + 1)
         return status, headers, body
 
     # -- glance-direct: stage, then import
@@ -378,21 +378,20 @@ class DataService:
 
         :raises: like :meth:`upload`, without the format and checksum work.
         """
-        image = self._writable(ctxt, image_id, "stage data for", content_length, False)
-        self.registry.image_update(ctxt, image_id, {"status": "uploading"},
-                                   from_status=["queued"])
+        image = self._writable(ctxt, image_id, "stage data for", content_length, "uploading")
         try:
-            ing = self._ingest(ctxt, image, chunks, content_length, self.staging, False)
-            ing.staged.commit()
+            staged, values = self._ingest(ctxt, image, chunks, content_length, self.staging,
+                                          False, "uploading")
+            staged.commit()
             try:
                 self.registry.image_get(ctxt, image_id)
             except exception.ImageNotFound:
-                self.staging.delete(ing.staged.location)
+                self.staging.delete(staged.location)
                 raise self._gone(image_id)
         except BaseException:
             self._set_status(ctxt, image_id, "uploading", {"status": "queued"})
             raise
-        LOG.info("Image %(id)s: %(size)d bytes staged", {"id": image_id, "size": ing.size})
+        LOG.info("Image %(id)s: %(size)d bytes staged", {"id": image_id, "size": values["size"]})
 
     def import_(self, ctxt: Any, image_id: str, body: Any) -> None:
         """POST /v2/images/{id}/import: start importing staged data; the import
@@ -402,7 +401,7 @@ class DataService:
             formats not set), Conflict (409: not staged).
         """
         image = self.images.get_owned(ctxt, image_id, "import data to")
-        ctxt.can("image:upload_image", target=_target(image))
+        ctxt.can("image:upload_image", target={"project_id": image.get("owner")})
         method = body.get("method") if isinstance(body, dict) else None
         name = method.get("name") if isinstance(method, dict) else None
         if not isinstance(name, str):
@@ -414,9 +413,8 @@ class DataService:
             raise common_exc.Conflict("Image needs to be staged before 'glance-direct' "
                                       "method can be used.")
         self._require_formats(image, "importing data")
-        location = self.staging.location_for(image_id)
         try:
-            data = self.staging.get(location)
+            data = self.staging.get(self.staging.location_for(image_id))
         except store_base.DataNotFound:
             self._set_status(ctxt, image_id, "uploading", {"status": "queued"})
             raise common_exc.Conflict("The staged data of image %s is missing; stage "
@@ -424,19 +422,26 @@ class DataService:
         try:
             self.registry.image_update(ctxt, image_id, {"status": "importing"},
                                        from_status=["uploading"])
-            self._jobs.submit(self._run_import, ctxt, image, data, location)
+            self._jobs.submit(self._run_import, ctxt, image, data)
         except BaseException:
             data.close()
             raise
 
-    def _run_import(self, ctxt: Any, image: dict[str, Any], data: store_base.DataIterator,
-                    location: str) -> None:
-        if hasattr(ctxt, "update_store"):
-            ctxt.update_store()  # request id on this thread's log lines
-        image_id = image["id"]
+    def _run_import(self, ctxt: Any, image: dict[str, Any],
+                    data: store_base.DataIterator) -> None:
+        ctxt.update_store()  # request id on this thread's log lines
+        image_id, keep = image["id"], False
         try:
-            ing = self._ingest(ctxt, image, data, None, self.store, True)
-            active = self._activate(ctxt, image_id, ing, "importing")
+            self._touch(ctxt, image_id, "importing")
+            staged, values = self._ingest(ctxt, image, data, None, self.store, True,
+                                          "importing")
+            active = self._activate(ctxt, image_id, staged, values, "importing")
+        except exception.InvalidImageStatusTransition as err:
+            # The registry put the image back to uploading (this import waited too
+            # long behind others): its staged data stays, to be imported again.
+            LOG.warning("Import of image %(id)s abandoned: %(err)s", {"id": image_id, "err": err})
+            keep = True
+            return
         except Exception as err:
             if isinstance(err, common_exc.Error) and err.code < 500:
                 LOG.warning("Import of image %(id)s failed: %(err)s",
@@ -447,13 +452,17 @@ class DataService:
             return
         finally:
             data.close()
-            self._delete_staged(location)
+            if not keep:
+                self.delete_staged(image_id)
         LOG.info("Image %(id)s active: %(size)d bytes imported",
-                 {"id": image_id, "size": ing.size})
+                 {"id": image_id, "size": values["size"]})
         rpc.notify(ctxt, "image.upload", active, publisher_id=PUBLISHER)
         rpc.notify(ctxt, "image.activate", active, publisher_id=PUBLISHER)
 
-    def _delete_staged(self, location: str) -> None:
+    def delete_staged(self, image_id: str) -> None:
+        """Remove the staged data of ``image_id`` (if any), e.g. when the image is
+        deleted while ``uploading``. :raises: nothing (failures are logged)."""
+        location = self.staging.location_for(image_id)
         try:
             self.staging.delete(location)
         except OSError as err:
@@ -462,28 +471,27 @@ class DataService:
 
     # -- start-up
     def cleanup(self, ctxt: Any) -> None:
-        """At API start: remove temporary data that crashed uploads left behind.
-
-        :raises: nothing.
-        """
+        """At API start: remove what crashed uploads left behind. :raises: nothing."""
         removed = self.store.cleanup_orphans() + self.staging.cleanup_orphans()
         if removed:
             LOG.info("Removed %(n)d orphaned temporary image files", {"n": removed})
 
     def reset_stuck(self, ctxt: Any, image_ids: Iterable[str]) -> list[str]:
-        """Put images stuck in ``saving``/``importing`` (their process died) back
-        to ``queued`` and drop their staged data.
+        """Put images whose upload or import died with its process back where a
+        client can retry: ``saving`` to ``queued``; ``importing`` to ``uploading``
+        when its staged data is still there (as the registry's periodic reset
+        does), else to ``queued``.
 
         :returns: the ids that were reset.
         :raises: nothing for images that vanished or moved on meanwhile.
         """
         reset = []
         for image_id in image_ids:
+            staged = os.path.exists(self.staging.path_for(image_id))
             if self._set_status(ctxt, image_id, "saving", {"status": "queued"}) or \
-                    self._set_status(ctxt, image_id, "importing", {"status": "queued"}):
-                self._delete_staged(self.staging.location_for(image_id))
+                    self._set_status(ctxt, image_id, "importing",
+                                     {"status": "uploading" if staged else "queued"}):
                 reset.append(image_id)
         if reset:
-            LOG.info("Reset %(n)d images stuck in saving/importing to queued",
-                     {"n": len(reset)})
+            LOG.info("Reset %(n)d images stuck in saving/importing", {"n": len(reset)})
         return reset

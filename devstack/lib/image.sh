@@ -212,11 +212,13 @@ image_init() {
 
 # Wait until the API lists images with a token: the registry answers over RPC
 # and the API validates tokens as its service user.  Both daemons must live.
+# $1: where this start's lines begin in the registry's log.
 _image_wait_registry() {
     local start token code
     start=$(now_ms)
     token=$(_image_admin_token)
     CURRENT_LOG=$IMAGE_REGISTRY_LOG
+    CURRENT_LOG_OFFSET=${1:-0}
     CURRENT_SEE_ALSO=$IMAGE_API_LOG
     while :; do
         daemon_pid "$IMAGE_REGISTRY_DAEMON" >/dev/null ||
@@ -227,7 +229,8 @@ _image_wait_registry() {
             "$IMAGE_LOCAL_URL/v2/images?limit=1" 2>/dev/null || true)
         [ "$code" = 200 ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
-            die "$IMAGE_LOCAL_URL/v2/images still answers HTTP $code after ${SERVICE_TIMEOUT}s (the API needs the registry over RabbitMQ and the glance user in identity); see $IMAGE_REGISTRY_LOG and $IMAGE_API_LOG"
+            [ "$code" = 000 ] && code="no answer within 10s" || code="HTTP $code"
+            die "GET $IMAGE_LOCAL_URL/v2/images still gets $code after ${SERVICE_TIMEOUT}s: the API needs the registry over RabbitMQ (at ${TRANSPORT_URL##*@}) and the glance user in identity; see $IMAGE_REGISTRY_LOG and $IMAGE_API_LOG"
         fi
         sleep 0.2
     done
@@ -235,6 +238,7 @@ _image_wait_registry() {
     [ -f "$fp.pending" ] && mv -f "$fp.pending" "$fp"
     info "the API lists images through the registry ($(fmt_ms $(($(now_ms) - start))))"
     CURRENT_LOG=$STACK_LOG
+    CURRENT_LOG_OFFSET=0
     CURRENT_SEE_ALSO=''
 }
 
@@ -269,7 +273,7 @@ _image_upload_test_image() {
 }
 
 image_start() {
-    local fingerprint body
+    local fingerprint body registry_offset
     fingerprint=$({
         hash_files "$IMAGE_CONF" "$IMAGE_PASTE" "$STRATUS_INSTALL_STAMP"
         hash_tree "$STRATUS_REPO/image" "$STRATUS_REPO/common"
@@ -278,6 +282,7 @@ image_start() {
     start_daemon "$IMAGE_REGISTRY_DAEMON" "$fingerprint" "$IMAGE_REGISTRY_LOG" - \
         "$(venv_bin "$IMAGE_REGISTRY_DAEMON")" --config-file "$IMAGE_CONF" \
         --log-file "$IMAGE_REGISTRY_LOG"
+    registry_offset=$DAEMON_LOG_OFFSET
     start_daemon "$IMAGE_API_DAEMON" "$fingerprint" "$IMAGE_API_LOG" "$IMAGE_PORT" \
         "$(venv_bin "$IMAGE_API_DAEMON")" --config-file "$IMAGE_CONF" --log-file "$IMAGE_API_LOG"
     wait_for_http "$IMAGE_API_DAEMON" "$IMAGE_LOCAL_URL/healthcheck" "$IMAGE_API_LOG"
@@ -289,7 +294,7 @@ image_start() {
         *) die "$IMAGE_LOCAL_URL/ does not return the image version list (got: ${body:0:200}); see $IMAGE_API_LOG" ;;
     esac
     CURRENT_LOG_OFFSET=0
-    _image_wait_registry
+    _image_wait_registry "$registry_offset"
     _image_upload_test_image
 }
 

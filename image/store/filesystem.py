@@ -140,8 +140,11 @@ class FilesystemStore(base.Store):
     def root(self) -> str:
         return os.path.abspath(self._datadir())
 
+    def path_for(self, image_id: str) -> str:
+        return os.path.join(self.root(), image_id)
+
     def location_for(self, image_id: str) -> str:
-        return "file://" + os.path.join(self.root(), image_id)
+        return "file://" + self.path_for(image_id)
 
     def _path(self, location: str) -> str:
         prefix = "file://"

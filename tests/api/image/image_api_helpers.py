@@ -140,7 +140,7 @@ class Api:
                          json_body={"member": member}, status=status)
 
     def set_member_status(self, caller: str, image_id: str, member: str, value: Any,
-                          status: int = 200) -> webtest.TestResponse:
+                          status: int | None = 200) -> webtest.TestResponse:
         return self.call("PUT", "/v2/images/%s/members/%s" % (image_id, member), caller,
                          json_body={"status": value}, status=status)
 

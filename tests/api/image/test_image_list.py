@@ -313,6 +313,12 @@ def test_sort_parameter(api: Api, catalog: dict[str, Any]) -> None:
     assert sorted(_cat(api, catalog, "sort=name:asc,created_at:desc")) == names
 
 
+def test_default_sort_direction_is_desc(api: Api, catalog: dict[str, Any]) -> None:
+    names = sorted(catalog["images"], reverse=True)
+    assert _cat(api, catalog, "sort=name") == names
+    assert _cat(api, catalog, "sort_key=name") == names
+
+
 def test_default_sort_is_newest_first(api: Api) -> None:
     pid = project()
     made = [api.create(pid, visibility="private", name="n%d" % i)["id"] for i in range(3)]

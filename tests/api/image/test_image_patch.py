@@ -160,6 +160,13 @@ def test_wrong_content_type_is_415(api: Api, ctype: str) -> None:
                           content_type=ctype), 415)
 
 
+def test_patch_content_type_parameters_are_ignored(api: Api) -> None:
+    owner, image_id = _new(api)
+    resp = api.patch(owner, image_id, [_op("replace", "/name", "cs")],
+                     content_type=PATCH_TYPE + "; charset=UTF-8")
+    assert resp.json["name"] == "cs"
+
+
 def test_no_content_type_is_415(api: Api) -> None:
     owner, image_id = _new(api)
     resp = api.call("PATCH", "/v2/images/" + image_id, owner,
@@ -303,6 +310,19 @@ def test_owner_change_needs_admin(api: Api) -> None:
     other = project()
     image = api.patch(owner, image_id, [_op("replace", "/owner", other)], roles=ADMIN).json
     assert image["owner"] == other
+
+
+@pytest.mark.xfail(reason="BUG: Glance refuses min_disk/min_ram above 2**31-1 with 400 "
+                          "(db utils.validate_mysql_int); we store 2**31 (200) and answer 500 "
+                          "for 2**64 (SQLite cannot bind the integer)", strict=True)
+@pytest.mark.parametrize("value", [2 ** 31, 2 ** 64], ids=["2^31", "2^64"])
+def test_huge_min_disk_is_400(api: Api, value: int) -> None:
+    owner, image_id = _new(api)
+    resp = api.app.patch("/v2/images/" + image_id,
+                         json.dumps([_op("replace", "/min_disk", value)]),
+                         headers=dict(api.auth(owner), **{"Content-Type": PATCH_TYPE}),
+                         expect_errors=True)
+    check_error(resp, 400)
 
 
 def test_updated_at_moves_forward(api: Api) -> None:

@@ -32,13 +32,12 @@ class FakeRegistry:
         self.before_update: Callable[[str, dict[str, Any]], None] | None = None
 
     def add(self, **values: Any) -> dict[str, Any]:
-        image: dict[str, Any] = {"id": str(uuid.uuid4()), "name": "img", "status": "queued",
-                 "visibility": "private", "protected": False, "os_hidden": False,
-                 "owner": OWNER, "size": None, "virtual_size": None, "checksum": None,
-                 "os_hash_algo": None, "os_hash_value": None, "disk_format": "raw",
-                 "container_format": "bare", "min_disk": 0, "min_ram": 0,
-                 "location": None, "created_at": "t", "updated_at": "t",
-                 "properties": {}, "tags": []}
+        image: dict[str, Any] = dict.fromkeys(
+            ("size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
+             "location"))
+        image.update(id=str(uuid.uuid4()), name="img", status="queued", visibility="private",
+                     protected=False, os_hidden=False, owner=OWNER, disk_format="raw",
+                     container_format="bare", min_disk=0, min_ram=0, properties={}, tags=[])
         image.update(values)
         self.images[image["id"]] = image
         return copy.deepcopy(image)
@@ -77,17 +76,16 @@ class FakeRegistry:
 class FakeContext:
     def __init__(self, project_id: str = OWNER, is_admin: bool = False,
                  denied: tuple[str, ...] = ()) -> None:
-        self.project_id = project_id
-        self.is_admin = is_admin
-        self.denied = denied
-        self.checked: list[str] = []
+        self.project_id, self.is_admin, self.denied = project_id, is_admin, denied
 
     def can(self, action: str, target: dict[str, Any] | None = None,
             fatal: bool = True) -> bool:
-        self.checked.append(action)
         if action in self.denied:
             raise common_exc.PolicyNotAuthorized(action=action)
         return True
+
+    def update_store(self) -> None:  # oslo.context: this thread's logging context
+        pass
 
 
 @pytest.fixture
@@ -104,9 +102,8 @@ def conf(tmp_path: os.PathLike[str]) -> cfg.ConfigOpts:
 @pytest.fixture
 def notes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     sent: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(data_mod.rpc, "notify",
-                        lambda ctxt, event, payload, publisher_id=None: sent.append(
-                            (event, payload)))
+    monkeypatch.setattr(data_mod.rpc, "notify", lambda ctxt, event, payload, **kw:
+                        sent.append((event, payload)))
     return sent
 
 
@@ -157,18 +154,16 @@ def test_upload_activates_with_checksums(svc: data_mod.DataService, registry: Fa
     assert [event for event, _ in notes] == ["image.upload", "image.activate"]
 
 
-def test_chunked_upload(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+@pytest.mark.parametrize("chunks,length", [([b"abc", b"", b"def"], None),
+                                           ([b"abcdef"], 6), ([], 0), ([], None)])
+def test_chunked_sized_and_empty_uploads(svc: data_mod.DataService, registry: FakeRegistry,
+                                         chunks: list[bytes], length: int | None) -> None:
     image = registry.add()
-    svc.upload(FakeContext(), image["id"], iter([b"abc", b"", b"def"]), None)
-    assert registry.images[image["id"]]["size"] == 6
-    assert registry.images[image["id"]]["checksum"] == hashlib.md5(b"abcdef").hexdigest()
-
-
-def test_empty_upload(svc: data_mod.DataService, registry: FakeRegistry) -> None:
-    image = registry.add()
-    svc.upload(FakeContext(), image["id"], [], 0)
-    assert registry.images[image["id"]]["size"] == 0
-    assert registry.images[image["id"]]["status"] == "active"
+    svc.upload(FakeContext(), image["id"], iter(chunks), length)
+    stored = registry.images[image["id"]]
+    assert stored["status"] == "active"
+    assert stored["size"] == len(b"".join(chunks))
+    assert stored["checksum"] == hashlib.md5(b"".join(chunks)).hexdigest()
 
 
 @pytest.mark.parametrize("status", ["active", "saving", "uploading", "importing",
@@ -181,13 +176,9 @@ def test_upload_needs_queued(svc: data_mod.DataService, registry: FakeRegistry,
     assert registry.images[image["id"]]["status"] == status
 
 
-def test_upload_needs_formats(svc: data_mod.DataService, registry: FakeRegistry) -> None:
-    image = registry.add(disk_format=None)
+def test_upload_refusals(svc: data_mod.DataService, registry: FakeRegistry) -> None:
     with pytest.raises(common_exc.Invalid):
-        svc.upload(FakeContext(), image["id"], [b"x"], 1)
-
-
-def test_upload_by_others(svc: data_mod.DataService, registry: FakeRegistry) -> None:
+        svc.upload(FakeContext(), registry.add(disk_format=None)["id"], [b"x"], 1)
     public = registry.add(visibility="public")
     private = registry.add()
     with pytest.raises(common_exc.Forbidden):
@@ -205,22 +196,17 @@ def _untouched() -> Iterator[bytes]:
     yield b""
 
 
-def test_content_length_over_the_cap(svc: data_mod.DataService, registry: FakeRegistry,
-                                     conf: cfg.ConfigOpts) -> None:
+def test_size_cap_and_truncation(svc: data_mod.DataService, registry: FakeRegistry,
+                                 conf: cfg.ConfigOpts) -> None:
     conf.set_override("image_size_cap", 10, group="image")
     image = registry.add()
     with pytest.raises(exception.ImageSizeLimitExceeded) as caught:
-        svc.upload(FakeContext(), image["id"], _untouched(), 11)
+        svc.upload(FakeContext(), image["id"], _untouched(), 11)  # refused before reading
     assert caught.value.code == 413
-    assert registry.images[image["id"]]["status"] == "queued"
-
-
-def test_stream_over_the_cap(svc: data_mod.DataService, registry: FakeRegistry,
-                             conf: cfg.ConfigOpts) -> None:
-    conf.set_override("image_size_cap", 10, group="image")
-    image = registry.add()
     with pytest.raises(exception.ImageSizeLimitExceeded):
         svc.upload(FakeContext(), image["id"], [b"123456", b"789012"], None)
+    with pytest.raises(common_exc.Invalid, match="truncated"):
+        svc.upload(FakeContext(), image["id"], [b"x" * 5], 8)
     assert registry.images[image["id"]]["status"] == "queued"
     assert files(conf) == []
 
@@ -240,17 +226,6 @@ def test_quota(svc: data_mod.DataService, registry: FakeRegistry,
     assert registry.images[image["id"]]["status"] == "active"
 
 
-def test_truncated_body(svc: data_mod.DataService, registry: FakeRegistry,
-                        conf: cfg.ConfigOpts) -> None:
-    image = registry.add()
-    with pytest.raises(common_exc.Invalid) as caught:
-        svc.upload(FakeContext(), image["id"], [b"x" * 50], 100)
-    assert caught.value.code == 400
-    assert "truncated" in caught.value.message
-    assert registry.images[image["id"]]["status"] == "queued"
-    assert files(conf) == []
-
-
 def test_format_mismatch(svc: data_mod.DataService, registry: FakeRegistry,
                          conf: cfg.ConfigOpts) -> None:
     image = registry.add(disk_format="qcow2")
@@ -258,35 +233,20 @@ def test_format_mismatch(svc: data_mod.DataService, registry: FakeRegistry,
         svc.upload(FakeContext(), image["id"], [b"plain bytes"], None)
     assert caught.value.code == 415
     raw = registry.add(disk_format="raw")
+
+    def body() -> Iterator[bytes]:
+        yield qcow2()
+        raise AssertionError("read past the header")  # refused as soon as it is in
+
     with pytest.raises(exception.FormatMismatch):
-        svc.upload(FakeContext(), raw["id"], [qcow2()], None)
+        svc.upload(FakeContext(), raw["id"], body(), None)
     for img in (image, raw):
         assert registry.images[img["id"]]["status"] == "queued"
     assert files(conf) == []
 
 
-def test_format_mismatch_refused_once_the_header_is_in(svc: data_mod.DataService,
-                                                       registry: FakeRegistry) -> None:
-    image = registry.add(disk_format="raw")
-
-    def body() -> Iterator[bytes]:
-        yield qcow2()
-        raise AssertionError("read past the header")
-
-    with pytest.raises(exception.FormatMismatch):
-        svc.upload(FakeContext(), image["id"], body(), None)
-
-
-def test_format_check_disabled(svc: data_mod.DataService, registry: FakeRegistry,
-                               conf: cfg.ConfigOpts) -> None:
-    conf.set_override("require_image_format_match", False, group="image")
-    image = registry.add(disk_format="raw")
-    svc.upload(FakeContext(), image["id"], [qcow2(5 << 30)], None)
-    assert registry.images[image["id"]]["virtual_size"] == 5 << 30
-
-
-def test_qcow2_virtual_size_and_safety(svc: data_mod.DataService,
-                                       registry: FakeRegistry) -> None:
+def test_virtual_sizes_and_safety(svc: data_mod.DataService, registry: FakeRegistry,
+                                   conf: cfg.ConfigOpts) -> None:
     image = registry.add(disk_format="qcow2")
     svc.upload(FakeContext(), image["id"], [qcow2(2 << 30), b"more"], None)
     assert registry.images[image["id"]]["virtual_size"] == 2 << 30
@@ -294,20 +254,21 @@ def test_qcow2_virtual_size_and_safety(svc: data_mod.DataService,
     with pytest.raises(common_exc.Invalid):
         svc.upload(FakeContext(), unsafe["id"], [qcow2(backing=512)], None)
     assert registry.images[unsafe["id"]]["status"] == "queued"
-
-
-def test_fixed_vhd_is_recognised_by_its_footer(svc: data_mod.DataService,
-                                               registry: FakeRegistry) -> None:
-    footer = bytearray(512)
+    footer = bytearray(512)  # a fixed VHD: raw data, then its footer
     footer[:8] = b"conectix"
     footer[48:56] = struct.pack(">Q", 100 * 1024)
-    image = registry.add(disk_format="vhd")
-    svc.upload(FakeContext(), image["id"], [b"\1" * 100 * 1024, bytes(footer)], None)
-    assert registry.images[image["id"]]["virtual_size"] == 100 * 1024
+    vhd = registry.add(disk_format="vhd")
+    svc.upload(FakeContext(), vhd["id"], [b"\1" * 100 * 1024, bytes(footer)], None)
+    assert registry.images[vhd["id"]]["virtual_size"] == 100 * 1024
+    conf.set_override("require_image_format_match", False, group="image")
+    raw = registry.add(disk_format="raw")
+    svc.upload(FakeContext(), raw["id"], [qcow2(5 << 30)], None)
+    assert registry.images[raw["id"]]["virtual_size"] == 5 << 30
 
 
-def test_deleted_during_upload(svc: data_mod.DataService, registry: FakeRegistry,
-                               conf: cfg.ConfigOpts) -> None:
+def test_deleted_during_upload_or_registry_down(svc: data_mod.DataService,
+                                                registry: FakeRegistry,
+                                                conf: cfg.ConfigOpts) -> None:
     image = registry.add()
 
     def body() -> Iterator[bytes]:
@@ -317,11 +278,6 @@ def test_deleted_during_upload(svc: data_mod.DataService, registry: FakeRegistry
 
     with pytest.raises(common_exc.Gone):
         svc.upload(FakeContext(), image["id"], body(), None)
-    assert files(conf) == []
-
-
-def test_registry_failure_on_activation(svc: data_mod.DataService, registry: FakeRegistry,
-                                        conf: cfg.ConfigOpts) -> None:
     image = registry.add()
 
     def fail(image_id: str, values: dict[str, Any]) -> None:
@@ -363,64 +319,43 @@ def _active(svc: data_mod.DataService, registry: FakeRegistry, body: bytes,
 def test_download(svc: data_mod.DataService, registry: FakeRegistry) -> None:
     image = _active(svc, registry, b"0123456789")
     status, headers, body = svc.download(FakeContext(), image["id"], None)
-    assert status == 200
-    assert b"".join(body) == b"0123456789"
-    assert headers == {"Content-Type": "application/octet-stream",
-                       "Content-Length": "10",
+    assert (status, b"".join(body)) == (200, b"0123456789")
+    assert headers == {"Content-Type": "application/octet-stream", "Content-Length": "10",
                        "Content-MD5": hashlib.md5(b"0123456789").hexdigest()}
+    status, headers, body = svc.download(FakeContext(), image["id"], "bytes=2-5")
+    assert (status, b"".join(body)) == (206, b"2345")
+    assert headers["Content-Range"] == "bytes 2-5/10"
+    assert headers["Content-Length"] == "4"
+    with pytest.raises(data_mod.RangeNotSatisfiable):
+        svc.download(FakeContext(), image["id"], "bytes=10-")
 
 
 @pytest.mark.parametrize("header,first,last", [
     ("bytes=2-5", 2, 5), ("bytes=5-", 5, 9), ("bytes=-3", 7, 9), ("bytes=-100", 0, 9),
     ("bytes=8-100", 8, 9), ("bytes=0-0", 0, 0), ("Bytes = 1 - 2", 1, 2),
 ])
-def test_download_range(svc: data_mod.DataService, registry: FakeRegistry, header: str,
-                        first: int, last: int) -> None:
-    image = _active(svc, registry, b"0123456789")
-    status, headers, body = svc.download(FakeContext(), image["id"], header)
-    assert status == 206
-    assert b"".join(body) == b"0123456789"[first:last + 1]
-    assert headers["Content-Range"] == "bytes %d-%d/10" % (first, last)
-    assert headers["Content-Length"] == str(last - first + 1)
+def test_parse_range(header: str, first: int, last: int) -> None:
+    assert data_mod.parse_range(header, 10) == (first, last)
 
 
-@pytest.mark.parametrize("header", ["bytes=10-", "bytes=12-15", "bytes=5-2", "bytes=-0",
-                                    "bytes=0-1,3-4", "items=0-1", "bytes=-", "garbage"])
-def test_download_unsatisfiable_range(svc: data_mod.DataService, registry: FakeRegistry,
-                                      header: str) -> None:
-    image = _active(svc, registry, b"0123456789")
+@pytest.mark.parametrize("header,size", [
+    ("bytes=10-", 10), ("bytes=12-15", 10), ("bytes=5-2", 10), ("bytes=-0", 10),
+    ("bytes=0-1,3-4", 10), ("items=0-1", 10), ("bytes=-", 10), ("garbage", 10),
+    ("bytes=-5", 0), ("bytes=0-", 0),
+])
+def test_unsatisfiable_ranges(header: str, size: int) -> None:
     with pytest.raises(data_mod.RangeNotSatisfiable) as caught:
-        svc.download(FakeContext(), image["id"], header)
+        data_mod.parse_range(header, size)
     assert caught.value.code == 416
-    assert caught.value.headers == {"Content-Range": "bytes */10"}
+    assert caught.value.headers == {"Content-Range": "bytes */%d" % size}
 
 
-def test_parse_range_of_empty_data() -> None:
-    with pytest.raises(data_mod.RangeNotSatisfiable):
-        data_mod.parse_range("bytes=-5", 0)
-    with pytest.raises(data_mod.RangeNotSatisfiable):
-        data_mod.parse_range("bytes=0-", 0)
-
-
-def test_download_without_data(svc: data_mod.DataService, registry: FakeRegistry) -> None:
-    image = registry.add()
-    assert svc.download(FakeContext(), image["id"], None) == (204, {}, [])
+def test_download_refusals_and_missing_data(svc: data_mod.DataService,
+                                            registry: FakeRegistry) -> None:
+    assert svc.download(FakeContext(), registry.add()["id"], None) == (204, {}, [])
     lost = _active(svc, registry, b"abc")
     os.unlink(lost["location"][len("file://"):])
     assert svc.download(FakeContext(), lost["id"], None)[0] == 204
-
-
-def test_download_deactivated(svc: data_mod.DataService, registry: FakeRegistry) -> None:
-    image = _active(svc, registry, b"abc")
-    registry.images[image["id"]]["status"] = "deactivated"
-    with pytest.raises(common_exc.Forbidden):
-        svc.download(FakeContext(), image["id"], None)
-    status, _headers, body = svc.download(FakeContext(is_admin=True), image["id"], None)
-    assert status == 200 and b"".join(body) == b"abc"
-
-
-def test_download_visibility_and_policy(svc: data_mod.DataService,
-                                        registry: FakeRegistry) -> None:
     private = _active(svc, registry, b"abc")
     public = _active(svc, registry, b"abc", visibility="public")
     with pytest.raises(exception.ImageNotFound):
@@ -428,6 +363,33 @@ def test_download_visibility_and_policy(svc: data_mod.DataService,
     assert svc.download(FakeContext(OTHER), public["id"], None)[0] == 200
     with pytest.raises(common_exc.PolicyNotAuthorized):
         svc.download(FakeContext(denied=("image:download_image",)), public["id"], None)
+    registry.images[private["id"]]["status"] = "deactivated"
+    with pytest.raises(common_exc.Forbidden):
+        svc.download(FakeContext(), private["id"], None)
+    status, _headers, body = svc.download(FakeContext(is_admin=True), private["id"], None)
+    assert status == 200 and b"".join(body) == b"abc"
+
+
+def test_heartbeat_and_reset_during_upload(svc: data_mod.DataService,
+                                           registry: FakeRegistry, conf: cfg.ConfigOpts,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_mod, "HEARTBEAT_SECONDS", 0)
+    touched: list[dict[str, Any]] = []
+    registry.before_update = lambda image_id, values: touched.append(values)
+    image = registry.add()
+    svc.upload(FakeContext(), image["id"], [b"a", b"b", b"c"], 3)
+    assert touched.count({}) == 3  # one touch per chunk (refreshes updated_at)
+    image = registry.add()
+
+    def body() -> Iterator[bytes]:
+        yield b"abc"
+        registry.images[image["id"]]["status"] = "queued"  # the registry's reset
+        yield b"def"
+
+    with pytest.raises(exception.InvalidImageStatusTransition):
+        svc.upload(FakeContext(), image["id"], body(), None)
+    assert registry.images[image["id"]]["status"] == "queued"
+    assert len(files(conf)) == 1  # the first image's
 
 
 # -- stage and import
@@ -454,20 +416,12 @@ def test_stage_then_import(svc: data_mod.DataService, registry: FakeRegistry,
     assert [event for event, _ in notes] == ["image.upload", "image.activate"]
 
 
-def test_stage_failures_leave_queued(svc: data_mod.DataService, registry: FakeRegistry,
-                                     conf: cfg.ConfigOpts) -> None:
+def test_stage_and_import_refusals(svc: data_mod.DataService, registry: FakeRegistry,
+                                   conf: cfg.ConfigOpts) -> None:
     image = registry.add()
-    with pytest.raises(common_exc.Invalid):
+    with pytest.raises(common_exc.Invalid):  # truncated
         svc.stage(FakeContext(), image["id"], [b"abc"], 10)
-    assert registry.images[image["id"]]["status"] == "queued"
     assert files(conf) == []
-    registry.images[image["id"]]["status"] = "active"
-    with pytest.raises(common_exc.Conflict):
-        svc.stage(FakeContext(), image["id"], [b"abc"], 3)
-
-
-def test_import_refusals(svc: data_mod.DataService, registry: FakeRegistry) -> None:
-    image = registry.add()
     glance_direct = {"method": {"name": "glance-direct"}}
     with pytest.raises(common_exc.Conflict):
         svc.import_(FakeContext(), image["id"], glance_direct)
@@ -482,6 +436,12 @@ def test_import_refusals(svc: data_mod.DataService, registry: FakeRegistry) -> N
         registry.images[image["id"]]["visibility"] = "public"
         svc.import_(FakeContext(OTHER), image["id"], glance_direct)
     assert registry.images[image["id"]]["status"] == "uploading"
+    with pytest.raises(common_exc.Conflict):
+        svc.stage(FakeContext(), image["id"], [b"abc"], 3)
+    os.unlink(os.path.join(svc.conf.image.staging_dir, image["id"]))
+    with pytest.raises(common_exc.Conflict):  # the staged data is gone
+        svc.import_(FakeContext(), image["id"], glance_direct)
+    assert registry.images[image["id"]]["status"] == "queued"
 
 
 def test_import_failure_goes_back_to_queued(svc: data_mod.DataService,
@@ -495,27 +455,36 @@ def test_import_failure_goes_back_to_queued(svc: data_mod.DataService,
     assert files(conf) == []
 
 
-def test_import_without_staged_data(svc: data_mod.DataService, registry: FakeRegistry,
-                                    conf: cfg.ConfigOpts) -> None:
+def test_import_reset_while_waiting_keeps_staged_data(svc: data_mod.DataService,
+                                                      registry: FakeRegistry,
+                                                      conf: cfg.ConfigOpts,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[Any] = []
+    monkeypatch.setattr(svc._jobs, "submit", lambda fn, *args: jobs.append((fn, args)))
     image = registry.add()
     svc.stage(FakeContext(), image["id"], [b"abc"], None)
-    os.unlink(os.path.join(conf.image.staging_dir, image["id"]))
-    with pytest.raises(common_exc.Conflict):
-        svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
-    assert registry.images[image["id"]]["status"] == "queued"
+    svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    registry.images[image["id"]]["status"] = "uploading"  # the registry's reset
+    jobs[0][0](*jobs[0][1])
+    assert registry.images[image["id"]]["status"] == "uploading"
+    assert files(conf) == [os.path.join(conf.image.staging_dir, image["id"])]
 
 
 # -- start-up
 def test_reset_stuck(svc: data_mod.DataService, registry: FakeRegistry,
                      conf: cfg.ConfigOpts) -> None:
     saving = registry.add(status="saving")
-    importing = registry.add()
+    importing, lost = registry.add(), registry.add(status="importing")
     svc.stage(FakeContext(), importing["id"], [b"abc"], None)
     registry.images[importing["id"]]["status"] = "importing"
     active = registry.add(status="active")
-    ids = [saving["id"], importing["id"], active["id"], str(uuid.uuid4())]
-    assert svc.reset_stuck(FakeContext(is_admin=True), ids) == ids[:2]
-    assert [registry.images[i]["status"] for i in ids[:3]] == ["queued", "queued", "active"]
+    ids = [saving["id"], importing["id"], lost["id"], active["id"], str(uuid.uuid4())]
+    assert svc.reset_stuck(FakeContext(is_admin=True), ids) == ids[:3]
+    assert [registry.images[i]["status"] for i in ids[:4]] == [
+        "queued", "uploading", "queued", "active"]
+    assert files(conf) == [os.path.join(conf.image.staging_dir, importing["id"])]
+    svc.delete_staged(importing["id"])
+    svc.delete_staged(importing["id"])
     assert files(conf) == []
 
 
