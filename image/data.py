@@ -176,6 +176,8 @@ class DataService:
     def _writable(self, ctxt: Any, image_id: str, what: str, content_length: int | None,
                   status: str) -> dict[str, Any]:
         """Checks shared by upload and stage, then queued -> ``status``."""
+        if content_length is not None and content_length > self.conf.image.image_size_cap:
+            raise exception.ImageSizeLimitExceeded()  # first: 413 closes the connection
         image = self.images.get_owned(ctxt, image_id, what)
         ctxt.can("image:upload_image", target={"project_id": image.get("owner")})
         if image["status"] != "queued":
@@ -184,8 +186,6 @@ class DataService:
         if status == "saving":
             self._require_formats(image, "saving data")
         if content_length is not None:
-            if content_length > self.conf.image.image_size_cap:
-                raise exception.ImageSizeLimitExceeded()
             remaining = self.images.remaining_bytes(ctxt, image.get("owner"))
             if remaining is not None and content_length > remaining:
                 raise exception.QuotaExceeded(resource="image_size_total",

@@ -19,6 +19,7 @@ READ_ONLY = ("checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size"
              "created_at", "updated_at", "self", "file", "schema", "direct_url", "id",
              "stores")
 RESERVED = ("location", "locations", "deleted", "deleted_at")
+RESERVED_PREFIX = "os_glance"
 VISIBILITIES = ("public", "private", "shared", "community")
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 _BOOL_FIELDS = ("protected", "os_hidden")
@@ -79,12 +80,14 @@ class ImageService:
                 values["id"] = str(uuid.UUID(str(body["id"])))
             except ValueError:
                 raise common_exc.ValidationError(field="id", detail="not a valid UUID")
-        if "owner" in body and body["owner"] != ctxt.project_id:
-            ctxt.can("image:set_image_owner")
         for key, value in body.items():
-            if key == "id":
+            if key in ("id", "owner"):
                 continue
             self._set(ctxt, values, key, value)
+        if "owner" in body:
+            self._set(ctxt, values, "owner", body["owner"])
+            if body["owner"] != ctxt.project_id:
+                ctxt.can("image:set_image_owner")
         self._check_property_quota(values["properties"], values["tags"])
         return values
 
@@ -99,8 +102,10 @@ class ImageService:
                 raise common_exc.ValidationError(field=key, detail="must be a boolean")
             values[key] = value
         elif key in _INT_FIELDS:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise common_exc.ValidationError(field=key, detail="must be an integer >= 0")
+            if not isinstance(value, int) or isinstance(value, bool) \
+                    or not 0 <= value <= 2 ** 31 - 1:
+                raise common_exc.ValidationError(field=key, detail="must be an integer from 0 "
+                                                 "to 2147483647")
             values[key] = value
         elif key in ("disk_format", "container_format"):
             allowed = getattr(self.conf.image, key + "s")
@@ -114,6 +119,8 @@ class ImageService:
                                                  "most 255 characters")
             values[key] = value
         else:
+            if key.startswith(RESERVED_PREFIX):
+                raise common_exc.Forbidden("Attribute '%s' is reserved." % key)
             if not isinstance(value, str) or len(key) > 255 or not key:
                 raise common_exc.ValidationError(field=key, detail="additional properties "
                                                  "must be strings")
@@ -151,6 +158,16 @@ class ImageService:
     def list_images(self, ctxt: Any, filters: dict[str, Any], marker: str | None, limit: int,
              sort: list[tuple[str, str]]) -> list[dict[str, Any]]:
         viewer = {"project_id": ctxt.project_id, "is_admin": bool(ctxt.is_admin)}
+        if marker is not None:
+            try:
+                self.get(ctxt, marker)
+            except exception.ImageNotFound:
+                try:
+                    self.registry.image_get(ctxt, marker)
+                except exception.ImageNotFound:
+                    raise exception.InvalidMarker(marker=marker)
+                # It exists but is someone else's: Glance answers 403 here.
+                raise common_exc.Forbidden("Not allowed to page from image %s." % marker)
         return self.registry.image_list(ctxt, filters, marker, limit, sort, viewer)
 
     def delete(self, ctxt: Any, image_id: str) -> None:
@@ -189,7 +206,7 @@ class ImageService:
         name = op["path"]
         if name in READ_ONLY:
             raise common_exc.Forbidden("Attribute '%s' is read-only." % name)
-        if name in RESERVED:
+        if name in RESERVED or name.startswith(RESERVED_PREFIX):
             raise common_exc.Forbidden("Attribute '%s' is reserved." % name)
         core = name in ("name", "visibility", "protected", "os_hidden", "min_disk",
                         "min_ram", "disk_format", "container_format", "owner", "tags")
@@ -206,10 +223,10 @@ class ImageService:
             return
         if op["op"] == "replace" and not core and name not in props:
             raise common_exc.Conflict("Property %s does not exist." % name)
-        if name == "owner" and op["value"] != image.get("owner"):
-            ctxt.can("image:set_image_owner")
         staged: dict[str, Any] = {"properties": {}}
         self._set(ctxt, staged, name, op["value"])
+        if name == "owner" and op["value"] != image.get("owner"):
+            ctxt.can("image:set_image_owner")
         if core:
             values[name] = staged[name]
             current[name] = staged[name]

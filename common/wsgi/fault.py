@@ -80,6 +80,10 @@ class FaultFilter:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         try:
             return self.app(environ, start_response)
+        except UnicodeDecodeError:
+            # webob decodes the path and query lazily: bad percent-escapes land here.
+            err = exception.Invalid("The request URL is not valid UTF-8.")
+            return error_response(self.fmt, err)(environ, start_response)
         except Exception as err:  # the one boundary that swallows: log once
             if isinstance(err, exception.Error) and err.code < 500:
                 LOG.info("%(method)s %(path)s -> %(code)s: %(msg)s",

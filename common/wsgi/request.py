@@ -34,10 +34,7 @@ class Request(webob.Request):
             raise exception.UnsupportedMediaType(content_type=ctype)
         if not self.body:
             raise exception.MalformedBody(detail="a JSON body is required")
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise exception.MalformedBody(detail=str(err))
+        return loads(self.body)
 
     def param_bool(self, name: str, default: bool | None = None) -> bool | None:
         """Read a query parameter the OpenStack way ('true', '1', 'yes' or bare)."""
@@ -49,6 +46,22 @@ class Request(webob.Request):
         if value in ("0", "false", "no", "off", "f", "n"):
             return False
         raise exception.ValidationError(field=name, detail="expected a boolean")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse a JSON request body.
+
+    :raises: MalformedBody for invalid JSON, absurd nesting, or strings that
+        are not valid Unicode (lone surrogates), which no database can store.
+    """
+    try:
+        data = json.loads(raw)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except RecursionError:
+        raise exception.MalformedBody(detail="the JSON is nested too deeply")
+    except (ValueError, UnicodeError) as err:
+        raise exception.MalformedBody(detail=str(err))
 
 
 def json_response(body: Any, status: int = 200,

@@ -21,8 +21,10 @@ def image(img: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def images(items: list[dict[str, Any]], next_query: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"images": [image(i) for i in items], "first": "/v2/images",
+def images(items: list[dict[str, Any]], next_query: str | None,
+           first_query: str = "") -> dict[str, Any]:
+    first = "/v2/images" + ("?" + first_query if first_query else "")
+    body: dict[str, Any] = {"images": [image(i) for i in items], "first": first,
                             "schema": "/v2/schemas/images"}
     if next_query:
         body["next"] = "/v2/images?" + next_query

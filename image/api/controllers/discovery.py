@@ -22,7 +22,9 @@ class DiscoveryController:
                    "status": "CURRENT" if minor == MINORS else "SUPPORTED",
                    "links": [{"rel": "self", "href": base + "/v2/"}]}
                   for minor in range(MINORS, -1, -1)]
-        return wsgi_request.json_response({"versions": values}, status=300)
+        # Glance answers GET / with 300 Multiple Choices and GET /versions with 200.
+        status = 200 if req.path_info.rstrip("/") == "/versions" else 300
+        return wsgi_request.json_response({"versions": values}, status=status)
 
     def import_info(self, req: Request) -> Any:
         return wsgi_request.json_response({"import-methods": {

@@ -1,8 +1,10 @@
 """/v2/images: create, list, show, JSON-patch update, delete, actions, tags."""
 from __future__ import annotations
 
+import csv
 import datetime
-import json
+import io
+import re
 import urllib.parse
 from typing import Any
 
@@ -33,8 +35,9 @@ class ImagesController:
         if not isinstance(body, dict):
             raise common_exc.ValidationError(field="request body", detail="must be an object")
         image = self.images.create(req.context, body)
-        return wsgi_request.json_response(views.image(image), 201,
-                                          {"Location": "/v2/images/%s" % image["id"]})
+        return wsgi_request.json_response(views.image(image), 201, {
+            "Location": "/v2/images/%s" % image["id"],
+            "OpenStack-image-import-methods": "glance-direct"})
 
     def index(self, req: Request) -> Any:
         req.context.can("image:get_images")
@@ -47,7 +50,8 @@ class ImagesController:
         if len(items) == limit and items:
             params = [(k, v) for k, v in req.GET.items() if k != "marker"]
             next_query = urllib.parse.urlencode(params + [("marker", items[-1]["id"])])
-        return wsgi_request.json_response(views.images(items, next_query))
+        first = urllib.parse.urlencode([(k, v) for k, v in req.GET.items() if k != "marker"])
+        return wsgi_request.json_response(views.images(items, next_query, first))
 
     def _limit(self, req: Request) -> int:
         conf = self.app.conf.image
@@ -97,13 +101,17 @@ class ImagesController:
             elif key in ("protected", "os_hidden"):
                 flag = req.param_bool(key)
                 filters[key] = flag
+            elif key == "changes-since":
+                raise common_exc.Invalid("The 'changes-since' filter is not available in v2; "
+                                         "use updated_at=gte:<time>.")
             elif key in ("size_min", "size_max"):
-                if not value.isdigit():
-                    raise common_exc.ValidationError(field=key, detail="must be an integer")
+                if not value.isdigit() or int(value) >= 2 ** 63:
+                    raise common_exc.ValidationError(field=key, detail="must be an integer "
+                                                     "between 0 and 2^63-1")
                 filters[key] = int(value)
             elif key in _FILTER_KEYS:
                 if value.startswith("in:") and key in _IN_KEYS:
-                    filters[key] = [v.strip('"') for v in value[3:].split(",") if v]
+                    filters[key] = _in_values(value[3:])
                 else:
                     filters[key] = value
             else:
@@ -142,7 +150,9 @@ class ImagesController:
         req.context.can("image:modify_image")
         ctype = (req.content_type or "").lower()
         if ctype not in PATCH_TYPES:
-            raise common_exc.UnsupportedMediaType(content_type=ctype or "(none)")
+            err = common_exc.UnsupportedMediaType(content_type=ctype or "(none)")
+            err.headers = {"Accept-Patch": ", ".join(PATCH_TYPES)}
+            raise err
         ops = _parse_patch(req)
         image = self.images.patch(req.context, image_id, ops)
         return wsgi_request.json_response(views.image(image))
@@ -150,6 +160,7 @@ class ImagesController:
     def delete(self, req: Request, image_id: str) -> Any:
         req.context.can("image:delete_image")
         self.images.delete(req.context, image_id)
+        self.app.data.delete_staged(image_id)
         return wsgi_request.empty_response()
 
     def deactivate(self, req: Request, image_id: str) -> Any:
@@ -180,27 +191,51 @@ class ImagesController:
         ]
 
 
-def _parse_patch(req: Request) -> list[dict[str, Any]]:
-    """Validate a JSON-patch body; paths become attribute names."""
+def _in_values(raw: str) -> list[str]:
+    """``a,"b,c",d`` -> ['a', 'b,c', 'd'] (quotes protect commas, as Glance reads it)."""
+    reader = csv.reader(io.StringIO(raw), skipinitialspace=True)
     try:
-        ops = json.loads(req.body or b"null")
-    except ValueError as err:
-        raise common_exc.MalformedBody(detail=str(err))
+        values = next(reader)
+    except (StopIteration, csv.Error):
+        raise common_exc.Invalid("Malformed 'in:' filter value: %s" % raw)
+    return [v for v in values if v]
+
+
+def _parse_patch(req: Request) -> list[dict[str, Any]]:
+    """Validate a JSON-patch body; paths become attribute names.
+
+    v2.1 operations look like ``{"op": "replace", "path": "/name", "value": v}``;
+    the older v2.0 media type writes ``{"replace": "/name", "value": v}``.
+    """
+    ops = wsgi_request.loads(req.body or b"null")
     if not isinstance(ops, list):
         raise common_exc.Invalid("The JSON-patch body must be a list of operations.")
-    out = []
-    for op in ops:
-        if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
-            raise common_exc.Invalid("Each patch operation needs an 'op' of add, replace or "
+    old_style = (req.content_type or "").lower() == PATCH_TYPES[1]
+    return [_parse_op(op, old_style) for op in ops]
+
+
+def _parse_op(op: Any, old_style: bool) -> dict[str, Any]:
+    if not isinstance(op, dict):
+        raise common_exc.Invalid("Each patch operation must be an object.")
+    if old_style:
+        kinds = [k for k in ("add", "replace", "remove") if k in op]
+        if len(kinds) != 1:
+            raise common_exc.Invalid("Each operation needs exactly one of add, replace, "
                                      "remove.")
-        path = op.get("path")
-        if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
-            raise common_exc.Invalid("Each patch operation needs a 'path' like '/name'.")
-        parts = path[1:].split("/")
-        if len(parts) != 1:
-            raise common_exc.Invalid("Nested paths are not supported: %s" % path)
-        name = parts[0].replace("~1", "/").replace("~0", "~")
-        if op["op"] != "remove" and "value" not in op:
-            raise common_exc.Invalid("Operation %s on %s needs a 'value'." % (op["op"], path))
-        out.append({"op": op["op"], "path": name, "value": op.get("value")})
-    return out
+        op = {"op": kinds[0], "path": op[kinds[0]], **{k: v for k, v in op.items()
+                                                       if k == "value"}}
+    if op.get("op") not in ("add", "replace", "remove"):
+        raise common_exc.Invalid("Each patch operation needs an 'op' of add, replace or "
+                                 "remove.")
+    path = op.get("path")
+    if not isinstance(path, str) or not path.startswith("/") or len(path) < 2:
+        raise common_exc.Invalid("Each patch operation needs a 'path' like '/name'.")
+    parts = path[1:].split("/")
+    if len(parts) != 1:
+        raise common_exc.Invalid("Nested paths are not supported: %s" % path)
+    if re.search(r"~(?![01])", parts[0]):
+        raise common_exc.Invalid("Invalid JSON pointer escape in %s" % path)
+    name = parts[0].replace("~1", "/").replace("~0", "~")
+    if op["op"] != "remove" and "value" not in op:
+        raise common_exc.Invalid("Operation %s on %s needs a 'value'." % (op["op"], path))
+    return {"op": op["op"], "path": name, "value": op.get("value")}

@@ -367,10 +367,6 @@ def test_staged_image_refuses_upload_and_second_stage(api: Api) -> None:
     assert api.show(owner, image_id)["status"] == "uploading"
 
 
-@pytest.mark.xfail(reason="BUG: Glance's image delete removes the image's staged data "
-                          "(ImagesController.delete unlinks <staging>/<image id>); deleting a "
-                          "staged ('uploading') image here leaves the staged file behind",
-                   strict=True)
 def test_delete_of_staged_image_removes_staged_data(api: Api, service: Any) -> None:
     owner, image_id = _queued(api)
     before = _files(service)
