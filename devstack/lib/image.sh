@@ -87,13 +87,11 @@ EOF
 # ---------------------------------------------------------------------------
 _IMAGE_TOKEN=''
 
-# An admin token from identity (cached for this run).
-_image_admin_token() {
+# Get an admin token from identity into _IMAGE_TOKEN, once per run (call it
+# in the main shell, not in $(...), so that it sticks).
+_image_ensure_token() {
     local body headers
-    if [ -n "$_IMAGE_TOKEN" ]; then
-        printf '%s\n' "$_IMAGE_TOKEN"
-        return 0
-    fi
+    [ -n "$_IMAGE_TOKEN" ] && return 0
     body=$(ADMIN_PASSWORD=$ADMIN_PASSWORD "$STRATUS_VENV/bin/python" -c '
 import json, os
 print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -105,14 +103,13 @@ print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"u
     _IMAGE_TOKEN=$(sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *\([^[:space:]]*\).*/\1/p' <<<"$headers")
     [ -n "$_IMAGE_TOKEN" ] ||
         die "identity refused the admin password (no token from $IDENTITY_LOCAL_URL/v3/auth/tokens); is ADMIN_PASSWORD the one the cloud was set up with?"
-    printf '%s\n' "$_IMAGE_TOKEN"
+    return 0
 }
 
 # _image_get URL: GET with the admin token; prints the body, fails on non-2xx.
 _image_get() {
-    local token
-    token=$(_image_admin_token)
-    curl -fsS --max-time 30 -H "X-Auth-Token: $token" "$1"
+    _image_ensure_token
+    curl -fsS --max-time 30 -H "X-Auth-Token: $_IMAGE_TOKEN" "$1"
 }
 
 # _image_json PYTHON_EXPR: read JSON on stdin as `d` and print the expression
@@ -165,6 +162,7 @@ _image_catalog_wanted() {
 _image_register_catalog() {
     local have iface line
     CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
+    _image_ensure_token
     have=$(_image_catalog_endpoints) ||
         die "cannot read the image service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
     if [ "$have" = "$(_image_catalog_wanted)" ]; then
@@ -214,9 +212,9 @@ image_init() {
 # and the API validates tokens as its service user.  Both daemons must live.
 # $1: where this start's lines begin in the registry's log.
 _image_wait_registry() {
-    local start token code
+    local start code
     start=$(now_ms)
-    token=$(_image_admin_token)
+    _image_ensure_token
     CURRENT_LOG=$IMAGE_REGISTRY_LOG
     CURRENT_LOG_OFFSET=${1:-0}
     CURRENT_SEE_ALSO=$IMAGE_API_LOG
@@ -225,7 +223,7 @@ _image_wait_registry() {
             die "$IMAGE_REGISTRY_DAEMON exited; see $IMAGE_REGISTRY_LOG"
         daemon_pid "$IMAGE_API_DAEMON" >/dev/null ||
             die "$IMAGE_API_DAEMON exited; see $IMAGE_API_LOG"
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Auth-Token: $token" \
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Auth-Token: $_IMAGE_TOKEN" \
             "$IMAGE_LOCAL_URL/v2/images?limit=1" 2>/dev/null || true)
         [ "$code" = 200 ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
