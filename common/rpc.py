@@ -13,14 +13,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import oslo_messaging
-from oslo_config import cfg
-from oslo_log import log as logging
-from oslo_messaging import opts as messaging_opts
+import warnings
 
-from common import context, exception
+# oslo.messaging imports oslo.service, which imports (never uses) eventlet;
+# eventlet's deprecation notice would open every daemon's log. We use threads.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import oslo_messaging  # noqa: E402
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+from oslo_messaging import opts as messaging_opts  # noqa: E402
+
+from common import context, exception  # noqa: E402
 
 LOG = logging.getLogger(__name__)
+
+# Failures that mean "the daemon behind this did not answer": the API is
+# unavailable for now (503), the request was not wrong.
+UNAVAILABLE = (oslo_messaging.MessagingTimeout, oslo_messaging.MessageDeliveryFailure)
 
 # Every RPC call carries an explicit timeout; long operations use the long one
 # together with a call monitor so a dead server is still noticed quickly.

@@ -91,17 +91,31 @@ class Launcher:
         LOG.info("Caught signal %(sig)s, stopping", {"sig": signum})
         self._done.set()
 
-    def wait(self) -> None:
+    def wait(self, stop_timeout: float = 20.0) -> None:
+        """Block until SIGTERM/SIGINT, then stop everything within ``stop_timeout``.
+
+        A request stuck on an unreachable broker must not keep the daemon alive:
+        past the timeout the process exits anyway (status 1).
+        """
         signal.signal(signal.SIGTERM, self._handle)
         signal.signal(signal.SIGINT, self._handle)
         while not self._done.wait(1.0):
             pass
+        watchdog = threading.Timer(stop_timeout, self._force_exit, (stop_timeout,))
+        watchdog.daemon = True
+        watchdog.start()
         for stop in reversed(self._stoppers):
             try:
                 stop()
             except Exception:  # the boundary: keep stopping the rest
                 LOG.exception("Error while stopping")
+        watchdog.cancel()
         LOG.info("Stopped")
+
+    @staticmethod
+    def _force_exit(timeout: float) -> None:
+        LOG.error("Did not stop within %(t)s s; exiting now", {"t": timeout})
+        os._exit(1)
 
 
 def run_api(conf: cfg.ConfigOpts, name: str) -> None:

@@ -17,15 +17,14 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from common import exception as common_exc
-from common import rpc
 from image import exception
 from image import formats
+from image import service as image_service
 from image.store import base as store_base
 from image.store import filesystem
 
 LOG = logging.getLogger(__name__)
 
-PUBLISHER = "image.localhost"
 HASH_ALGO = "sha512"
 IMPORT_METHODS = ("glance-direct",)
 #: How often a moving upload/import touches its image: the registry puts images
@@ -38,13 +37,7 @@ _DATA_KEYS = ("size", "checksum", "os_hash_algo", "os_hash_value", "virtual_size
               "location")
 
 
-class RangeNotSatisfiable(common_exc.Error):
-    msg_fmt = "Requested range not satisfiable: %(detail)s"
-    code, title, safe = 416, "Requested Range Not Satisfiable", True
-
-    def __init__(self, size: int, detail: str) -> None:
-        super().__init__(detail=detail)
-        self.headers = {"Content-Range": "bytes */%d" % size}
+RangeNotSatisfiable = exception.RangeNotSatisfiable
 
 
 def parse_range(header: str, size: int) -> tuple[int, int]:
@@ -172,7 +165,6 @@ class DataService:
         self._jobs.shutdown(wait=wait)
         self._hash_pool.shutdown(wait=wait)
 
-    # -- checks and registry helpers
     def _writable(self, ctxt: Any, image_id: str, what: str, content_length: int | None,
                   status: str) -> dict[str, Any]:
         """Checks shared by upload and stage, then queued -> ``status``."""
@@ -309,6 +301,8 @@ class DataService:
             # A delete between the record and the commit found no file to remove.
             self.store.delete(staged.location)
             raise self._gone(image_id)
+        except Exception as err:  # the image is active and its data in place
+            LOG.warning("Image %(id)s: check after commit: %(e)s", {"id": image_id, "e": err})
         return image
 
     # -- upload / download
@@ -332,8 +326,8 @@ class DataService:
             raise
         LOG.info("Image %(id)s active: %(size)d bytes uploaded",
                  {"id": image_id, "size": values["size"]})
-        rpc.notify(ctxt, "image.upload", image, publisher_id=PUBLISHER)
-        rpc.notify(ctxt, "image.activate", image, publisher_id=PUBLISHER)
+        image_service.notify(ctxt, "image.upload", image)
+        image_service.notify(ctxt, "image.activate", image)
         return image
 
     def download(self, ctxt: Any, image_id: str,
@@ -456,8 +450,8 @@ class DataService:
                 self.delete_staged(image_id)
         LOG.info("Image %(id)s active: %(size)d bytes imported",
                  {"id": image_id, "size": values["size"]})
-        rpc.notify(ctxt, "image.upload", active, publisher_id=PUBLISHER)
-        rpc.notify(ctxt, "image.activate", active, publisher_id=PUBLISHER)
+        image_service.notify(ctxt, "image.upload", active)
+        image_service.notify(ctxt, "image.activate", active)
 
     def delete_staged(self, image_id: str) -> None:
         """Remove the staged data of ``image_id`` (if any), e.g. when the image is

@@ -52,3 +52,18 @@ class QuotaExceeded(LimitExceeded):
 
 class FormatMismatch(exception.UnsupportedMediaType):
     msg_fmt = "Image data does not match the declared disk_format %(disk_format)s."
+
+
+class DataNotFound(exception.NotFound):
+    """The location names no data (it was deleted, or never committed)."""
+
+    msg_fmt = "No image data could be found at %(location)s"
+
+
+class RangeNotSatisfiable(exception.Error):
+    msg_fmt = "Requested range not satisfiable: %(detail)s"
+    code, title, safe = 416, "Requested Range Not Satisfiable", True
+
+    def __init__(self, size: int, detail: str) -> None:
+        super().__init__(detail=detail)
+        self.headers = {"Content-Range": "bytes */%d" % size}

@@ -2,6 +2,7 @@
 Image records live in the registry (over RPC); image data in a store."""
 from __future__ import annotations
 
+import socket
 import uuid
 from typing import Any
 
@@ -24,6 +25,16 @@ VISIBILITIES = ("public", "private", "shared", "community")
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 _BOOL_FIELDS = ("protected", "os_hidden")
 _INT_FIELDS = ("min_disk", "min_ram")
+
+
+def notify(ctxt: Any, event_type: str, image: dict[str, Any]) -> None:
+    """Emit ``event_type`` for ``image``; where its data lives stays internal."""
+    payload = {k: v for k, v in image.items() if k != "location"}
+    rpc.notify(ctxt, event_type, payload, publisher_id="image.%s" % _host())
+
+
+def _host() -> str:
+    return socket.gethostname()
 
 
 class ImageService:
@@ -62,7 +73,7 @@ class ImageService:
         values = self._create_values(ctxt, body)
         self._check_quota(ctxt, values["owner"], count=1)
         image = self.registry.image_create(ctxt, values)
-        rpc.notify(ctxt, "image.create", image, publisher_id="image.localhost")
+        notify(ctxt, "image.create", image)
         return image
 
     def _create_values(self, ctxt: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +192,7 @@ class ImageService:
             except OSError:
                 LOG.warning("Could not delete the data of image %(id)s at %(loc)s",
                             {"id": image_id, "loc": deleted["location"]})
-        rpc.notify(ctxt, "image.delete", deleted, publisher_id="image.localhost")
+        notify(ctxt, "image.delete", deleted)
 
     # -- update (JSON patch)
     def patch(self, ctxt: Any, image_id: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
@@ -198,7 +209,7 @@ class ImageService:
             return image
         values["properties"] = prop_changes
         updated = self.registry.image_update(ctxt, image_id, values)
-        rpc.notify(ctxt, "image.update", updated, publisher_id="image.localhost")
+        notify(ctxt, "image.update", updated)
         return updated
 
     def _apply(self, ctxt: Any, image: dict[str, Any], current: dict[str, Any],

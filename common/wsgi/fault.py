@@ -13,8 +13,10 @@ import webob
 import webob.exc
 
 from common import exception
+from common import rpc
 
 LOG = logging.getLogger(__name__)
+_UNAVAILABLE = rpc.UNAVAILABLE
 _GENERIC = "An unexpected error prevented the server from fulfilling your request."
 
 # Nova/Cinder name the fault body by status code.
@@ -50,6 +52,10 @@ FORMATTERS: dict[str, Callable[[int, str, str, str], tuple[str, bytes]]] = {
 
 def error_response(fmt: str, err: BaseException) -> webob.Response:
     """Render ``err`` in format ``fmt``; unexpected errors become a generic 500."""
+    if isinstance(err, _UNAVAILABLE):
+        # A daemon behind this API did not answer over RPC: the service is
+        # unavailable for now, which is not a bug in the request or the server.
+        err = exception.ServiceUnavailable(reason="a backend service did not answer in time")
     if isinstance(err, exception.Error):
         code, title, name = err.code, err.title, type(err).__name__
         message = err.message if err.safe else _GENERIC
@@ -85,7 +91,11 @@ class FaultFilter:
             err = exception.Invalid("The request URL is not valid UTF-8.")
             return error_response(self.fmt, err)(environ, start_response)
         except Exception as err:  # the one boundary that swallows: log once
-            if isinstance(err, exception.Error) and err.code < 500:
+            if isinstance(err, _UNAVAILABLE):
+                LOG.warning("%(method)s %(path)s: backend did not answer: %(err)s",
+                            {"method": environ.get("REQUEST_METHOD"),
+                             "path": environ.get("PATH_INFO"), "err": err})
+            elif isinstance(err, exception.Error) and err.code < 500:
                 LOG.info("%(method)s %(path)s -> %(code)s: %(msg)s",
                          {"method": environ.get("REQUEST_METHOD"),
                           "path": environ.get("PATH_INFO"), "code": err.code,

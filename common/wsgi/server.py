@@ -10,12 +10,32 @@ from cheroot import wsgi as cheroot_wsgi
 LOG = logging.getLogger(__name__)
 
 
+_DRAIN_CHUNK = 1024 * 1024
+
+
+class DrainInput:
+    """Reads away request bodies the app did not read (it failed early, e.g. a
+    401 on an upload) in bounded chunks. cheroot would otherwise read the whole
+    rest in one call, into memory, to keep the connection alive."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        rfile = environ.get("wsgi.input")
+        result = self.app(environ, start_response)
+        if rfile is not None and (getattr(rfile, "remaining", 0) or 0) > 0:
+            while rfile.read(_DRAIN_CHUNK):
+                pass
+        return result
+
+
 class Server:
     """A threaded HTTP server hosting one WSGI app."""
 
     def __init__(self, app: Any, host: str, port: int, threads: int = 16,
                  name: str = "stratus") -> None:
-        self._server = cheroot_wsgi.Server((host, port), app, numthreads=threads,
+        self._server = cheroot_wsgi.Server((host, port), DrainInput(app), numthreads=threads,
                                            server_name=name, request_queue_size=128,
                                            timeout=60, shutdown_timeout=5)
         self._thread: threading.Thread | None = None

@@ -5,17 +5,14 @@ from __future__ import annotations
 import abc
 from typing import Iterable, Iterator
 
-from common import exception as common_exc
+from image import exception
 
 #: Size of the chunks stores read and write (large chunks keep the per-chunk
 #: Python overhead, hashing calls and syscalls negligible at disk/network speed).
 CHUNK_SIZE = 4 * 1024 * 1024
 
 
-class DataNotFound(common_exc.NotFound):
-    """The location names no data (it was deleted, or never committed)."""
-
-    msg_fmt = "No image data could be found at %(location)s"
+DataNotFound = exception.DataNotFound
 
 
 class Staged(abc.ABC):

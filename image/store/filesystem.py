@@ -62,7 +62,7 @@ class FileStaged(base.Staged):
     def commit(self) -> None:
         """Rename the temporary file into place and make the rename durable.
 
-        :raises: OSError (also when the data was aborted before).
+        :raises: OSError when the rename fails (also when the data was aborted).
         """
         if self._aborted:
             raise FileNotFoundError(errno.ENOENT, "staged data was aborted", self.tmp_path)
@@ -70,7 +70,11 @@ class FileStaged(base.Staged):
             return
         os.rename(self.tmp_path, self.final_path)
         self.committed = True
-        _fsync_dir(os.path.dirname(self.final_path))
+        try:
+            _fsync_dir(os.path.dirname(self.final_path))
+        except OSError as err:  # the data is in place; only the rename's durability is unsure
+            LOG.warning("Could not fsync %(dir)s: %(err)s",
+                        {"dir": os.path.dirname(self.final_path), "err": err})
 
     def abort(self) -> None:
         """Remove the temporary file (no-op once committed). :raises: nothing."""

@@ -12,9 +12,11 @@ import pytest
 from oslo_config import cfg
 
 from common import exception as common_exc
+from common.wsgi import request as wsgi_request
 from image import data as data_mod
 from image import exception
 from image import service as image_service
+from image.api.controllers import image_data
 from image.conf import image as image_opts
 from image.store import filesystem
 
@@ -51,9 +53,8 @@ class FakeRegistry:
                      from_status: list[str] | None = None) -> dict[str, Any]:
         if self.before_update is not None:
             self.before_update(image_id, values)
-        image = self.images.get(image_id)
-        if image is None:
-            raise exception.ImageNotFound(image_id=image_id)
+        self.image_get(ctxt, image_id)  # ImageNotFound
+        image = self.images[image_id]
         if from_status is not None and image["status"] not in from_status:
             raise exception.InvalidImageStatusTransition(
                 current=image["status"], new=values.get("status", image["status"]))
@@ -102,7 +103,7 @@ def conf(tmp_path: os.PathLike[str]) -> cfg.ConfigOpts:
 @pytest.fixture
 def notes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     sent: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(data_mod.rpc, "notify", lambda ctxt, event, payload, **kw:
+    monkeypatch.setattr(data_mod.image_service, "notify", lambda ctxt, event, payload:
                         sent.append((event, payload)))
     return sent
 
@@ -124,11 +125,9 @@ def svc(conf: cfg.ConfigOpts, registry: FakeRegistry,
 
 def files(conf: cfg.ConfigOpts) -> list[str]:
     """Every file under the store and the staging area (temporary ones included)."""
-    found: list[str] = []
-    for root in (conf.store.filesystem_store_datadir, conf.image.staging_dir):
-        for path, _dirs, names in os.walk(root):
-            found.extend(os.path.join(path, n) for n in names)
-    return sorted(found)
+    return sorted(os.path.join(path, n) for root in (conf.store.filesystem_store_datadir,
+                                                    conf.image.staging_dir)
+                  for path, _dirs, names in os.walk(root) for n in names)
 
 
 def qcow2(size: int = 1 << 30, backing: int = 0) -> bytes:
@@ -136,7 +135,6 @@ def qcow2(size: int = 1 << 30, backing: int = 0) -> bytes:
     return head.ljust(64 * 1024, b"\0")
 
 
-# -- upload
 def test_upload_activates_with_checksums(svc: data_mod.DataService, registry: FakeRegistry,
                                          conf: cfg.ConfigOpts, notes: list[Any]) -> None:
     image = registry.add()
@@ -308,7 +306,6 @@ def test_commit_failure_undoes_the_record(svc: data_mod.DataService, registry: F
     assert files(conf) == []
 
 
-# -- download
 def _active(svc: data_mod.DataService, registry: FakeRegistry, body: bytes,
             **values: Any) -> dict[str, Any]:
     image = registry.add(**values)
@@ -392,7 +389,17 @@ def test_heartbeat_and_reset_during_upload(svc: data_mod.DataService,
     assert len(files(conf)) == 1  # the first image's
 
 
-# -- stage and import
+def test_request_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_data, "READ_SIZE", 4)
+    body = image_data.RequestBody(wsgi_request.Request.blank("/", body=b"0123456789"))
+    assert next(iter(body)) == b"0123"
+    body.discard(100)  # the rest is read and dropped, not buffered by cheroot
+    assert body.remaining == 0 and list(body) == []
+    req = wsgi_request.Request.blank("/", body=b"0123")
+    req.content_length = 10  # the client went away
+    assert b"".join(image_data.RequestBody(req)) == b"0123"
+
+
 def test_stage_then_import(svc: data_mod.DataService, registry: FakeRegistry,
                            conf: cfg.ConfigOpts, notes: list[Any]) -> None:
     image = registry.add()
@@ -470,8 +477,7 @@ def test_import_reset_while_waiting_keeps_staged_data(svc: data_mod.DataService,
     assert files(conf) == [os.path.join(conf.image.staging_dir, image["id"])]
 
 
-# -- start-up
-def test_reset_stuck(svc: data_mod.DataService, registry: FakeRegistry,
+def test_reset_stuck_and_cleanup(svc: data_mod.DataService, registry: FakeRegistry,
                      conf: cfg.ConfigOpts) -> None:
     saving = registry.add(status="saving")
     importing, lost = registry.add(), registry.add(status="importing")
@@ -485,15 +491,10 @@ def test_reset_stuck(svc: data_mod.DataService, registry: FakeRegistry,
     assert files(conf) == [os.path.join(conf.image.staging_dir, importing["id"])]
     svc.delete_staged(importing["id"])
     svc.delete_staged(importing["id"])
-    assert files(conf) == []
-
-
-def test_cleanup_removes_orphans(svc: data_mod.DataService, conf: cfg.ConfigOpts) -> None:
     for root in (conf.store.filesystem_store_datadir, conf.image.staging_dir):
-        tmp = os.path.join(root, filesystem.TMP_DIR)
-        os.makedirs(tmp)
-        with open(os.path.join(tmp, "x~%s~999999999~ab.part" % svc.store._host),  # type: ignore[attr-defined]
-                  "wb") as handle:
-            handle.write(b"orphan")
+        os.makedirs(os.path.join(root, filesystem.TMP_DIR), exist_ok=True)
+        with open(os.path.join(root, filesystem.TMP_DIR, "x~%s~999999999~a.part"
+                               % filesystem.socket.gethostname()), "wb") as handle:
+            handle.write(b"orphan of a dead process")
     svc.cleanup(FakeContext(is_admin=True))
     assert files(conf) == []
