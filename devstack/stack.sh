@@ -20,6 +20,8 @@
 #   SERVICE_HOST      address in the catalog and openrc   (default 127.0.0.1)
 #   DATABASE_URL_IDENTITY  SQLAlchemy URL for identity    (default SQLite in $STRATUS_HOME/data)
 #   DATABASE_URL_IMAGE     SQLAlchemy URL for image       (default SQLite in $STRATUS_HOME/data)
+#   IMAGE_REQUIRE_FORMAT_MATCH  refuse uploads whose bytes are not the declared disk_format
+#                          (default true, as Glance; false accepts any bytes)
 #   STRATUS_DEBUG     True for debug logging              (default False)
 #   PYTHON            interpreter for the virtualenv      (default python3, >= 3.11)
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)

@@ -60,6 +60,7 @@ filesystem_store_datadir = $IMAGE_DATA/data
 
 [image]
 staging_dir = $IMAGE_DATA/staging
+require_image_format_match = ${IMAGE_REQUIRE_FORMAT_MATCH:-true}
 
 [keystone_authtoken]
 www_authenticate_uri = $IDENTITY_PUBLIC_URL
