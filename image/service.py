@@ -247,7 +247,7 @@ class ImageService:
     # -- actions
     def set_active_state(self, ctxt: Any, image_id: str, activate: bool) -> None:
         ctxt.can("image:reactivate" if activate else "image:deactivate")
-        image = self.get(ctxt, image_id)
+        image = self.get_owned(ctxt, image_id, "reactivate" if activate else "deactivate")
         want, allowed = ("active", ["deactivated", "active"]) if activate else (
             "deactivated", ["active", "deactivated"])
         if image["status"] not in allowed:

@@ -13,7 +13,7 @@ Action = Callable[..., webob.Response]
 _VAR = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 
-def _compile(template: str) -> re.Pattern[str]:
+def _compile(template: str, strict: bool = False) -> re.Pattern[str]:
     pattern = ""
     pos = 0
     for match in _VAR.finditer(template):
@@ -21,7 +21,7 @@ def _compile(template: str) -> re.Pattern[str]:
         pattern += "(?P<%s>[^/]+)" % match.group(1)
         pos = match.end()
     pattern += re.escape(template[pos:])
-    return re.compile("^" + pattern + "/?$")
+    return re.compile("^" + pattern + ("$" if strict else "/?$"))
 
 
 class Router:
@@ -33,18 +33,20 @@ class Router:
     """
 
     def __init__(self, routes: Iterable[tuple[str, dict[str, Action]]],
-                 before: Callable[[wsgi_request.Request], None] | None = None) -> None:
+                 before: Callable[[wsgi_request.Request], None] | None = None,
+                 strict_slashes: bool = False) -> None:
         self._static: dict[str, dict[str, Action]] = {}
         self._dynamic: list[tuple[re.Pattern[str], dict[str, Action]]] = []
+        self._strict = strict_slashes
         for template, methods in routes:
             if "{" in template:
-                self._dynamic.append((_compile(template), methods))
+                self._dynamic.append((_compile(template, strict_slashes), methods))
             else:
                 self._static[template.rstrip("/") or "/"] = methods
         self._before = before
 
     def _match(self, path: str) -> tuple[dict[str, Action], dict[str, str]] | None:
-        key = path.rstrip("/") or "/"
+        key = path if self._strict else (path.rstrip("/") or "/")
         if key in self._static:
             return self._static[key], {}
         for pattern, methods in self._dynamic:

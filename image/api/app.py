@@ -40,7 +40,9 @@ class ImageApp:
                            members.MembersController(self),
                            image_data.ImageDataController(self)):
             table.extend(controller.routes())
-        self.router = wsgi_router.Router(table, before=self._prepare_context)
+        # Glance reads /v2/images/ as an image with an empty id (404), not a list.
+        self.router = wsgi_router.Router(table, before=self._prepare_context,
+                                         strict_slashes=True)
 
     def _prepare_context(self, req: wsgi_request.Request) -> None:
         ctxt = req.context

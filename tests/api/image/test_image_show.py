@@ -73,3 +73,9 @@ def test_show_body_is_the_create_body(api: Api) -> None:
                          tags=["t"], custom="v")
     shown = api.show(owner, created["id"])
     assert shown == created
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_empty_image_id_is_404(api: Api, method: str) -> None:
+    # /v2/images/ names an image with an empty id (Tempest's null-id tests), not the list.
+    check_error(api.call(method, "/v2/images/", project()), 404)
