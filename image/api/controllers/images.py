@@ -104,7 +104,7 @@ class ImagesController:
             elif key == "changes-since":
                 raise common_exc.Invalid("The 'changes-since' filter is not available in v2; "
                                          "use updated_at=gte:<time>.")
-            elif key in ("size_min", "size_max"):
+            elif key in ("size_min", "size_max", "size"):
                 if not value.isdigit() or int(value) >= 2 ** 63:
                     raise common_exc.ValidationError(field=key, detail="must be an integer "
                                                      "between 0 and 2^63-1")

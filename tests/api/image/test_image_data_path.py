@@ -415,3 +415,12 @@ def test_import_of_mismatched_format_goes_back_to_queued(api: Api) -> None:
     _import(api, owner, image_id, GLANCE_DIRECT)
     image = api.wait_status(owner, image_id, "queued")
     assert image["checksum"] is None and image["size"] is None
+
+
+def test_list_by_exact_size(api: Api) -> None:
+    owner = project()
+    image_id = api.active_image(owner, DATA)["id"]
+    found = api.call("GET", "/v2/images?size=%d" % len(DATA), owner).json["images"]
+    assert image_id in [i["id"] for i in found]
+    assert all(i["size"] == len(DATA) for i in found)
+    check_error(api.call("GET", "/v2/images?size=big", owner), 400)
