@@ -70,3 +70,9 @@ class AuthFailed(exception.Unauthorized):
 
 class Forbidden(exception.Forbidden):
     pass
+
+
+class CredentialEncryptionError(exception.Error):
+    msg_fmt = ("Credential %(id)s cannot be decrypted with the configured credential keys "
+               "(rotated out?).")
+    code, title, safe = 500, "Internal Server Error", True

@@ -14,6 +14,7 @@ IDENTITY_ETC=$STRATUS_ETC/identity
 IDENTITY_CONF=$IDENTITY_ETC/identity.conf
 IDENTITY_PASTE=$IDENTITY_ETC/api-paste.ini
 IDENTITY_KEYS=$IDENTITY_ETC/fernet-keys
+IDENTITY_CREDENTIAL_KEYS=$IDENTITY_ETC/credential-keys
 IDENTITY_LOG_NAME=identity-api.log
 IDENTITY_LOG=$STRATUS_LOGS/$IDENTITY_LOG_NAME
 IDENTITY_DAEMON=stratus-identity-api
@@ -52,6 +53,9 @@ public_endpoint = $IDENTITY_PUBLIC_URL
 
 [fernet_tokens]
 key_repository = $IDENTITY_KEYS
+
+[credential]
+key_repository = $IDENTITY_CREDENTIAL_KEYS
 EOF
     [ "$FILE_CHANGED" = 1 ] && info "wrote $IDENTITY_CONF"
     [ -f "$STRATUS_REPO/etc/identity/api-paste.ini" ] ||
@@ -79,6 +83,7 @@ _identity_init_done() {
     [ -z "$DATABASE_URL_IDENTITY" ] &&
         [ -s "$STRATUS_DATA/identity.sqlite" ] &&
         [ -s "$IDENTITY_KEYS/0" ] &&
+        [ -s "$IDENTITY_CREDENTIAL_KEYS/0" ] &&
         [ -f "$IDENTITY_INIT_STAMP" ] &&
         [ "$(cat "$IDENTITY_INIT_STAMP")" = "$(_identity_init_hash)" ]
 }

@@ -34,9 +34,20 @@ def _repo(conf: cfg.ConfigOpts) -> keys.KeyRepository:
 
 
 def _fernet_setup(conf: cfg.ConfigOpts) -> None:
+    """Token keys and credential keys (both needed by a running identity service)."""
     created = _repo(conf).setup()
     print("token keys %s in %s" % ("created" if created else "already present",
                                    conf.fernet_tokens.key_repository))
+    created = keys.KeyRepository(conf.credential.key_repository).setup()
+    print("credential keys %s in %s" % ("created" if created else "already present",
+                                        conf.credential.key_repository))
+
+
+def _credential_rotate(conf: cfg.ConfigOpts) -> None:
+    app = identity_app.IdentityApp(conf)
+    primary = app.credentials.keys.rotate()
+    count = app.credentials.reencrypt_all()
+    print("credential keys rotated (primary %d); %d credentials re-encrypted" % (primary, count))
 
 
 def _fernet_rotate(conf: cfg.ConfigOpts) -> None:
@@ -69,6 +80,8 @@ def _add_parsers(subparsers: Any) -> None:
         func=_fernet_setup)
     subparsers.add_parser("fernet-rotate", help="Rotate token keys.").set_defaults(
         func=_fernet_rotate)
+    subparsers.add_parser("credential-rotate", help="Rotate credential keys and re-encrypt "
+                          "stored credentials.").set_defaults(func=_credential_rotate)
     boot = subparsers.add_parser("bootstrap", help="Create the admin user, roles, catalog.")
     for name, default in (("password", None), ("username", "admin"),
                           ("project-name", "admin"), ("role-name", "admin"),

@@ -23,10 +23,18 @@ FERNET_OPTS: list[cfg.Opt] = [
 ]
 
 
+CREDENTIAL_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("key_repository", default="$state_path/credential-keys",
+               help="Directory holding the keys that encrypt credential blobs (made by "
+                    "fernet-setup; rotate with credential-rotate, which re-encrypts)."),
+]
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(OPTS, group="token")
     conf.register_opts(FERNET_OPTS, group="fernet_tokens")
+    conf.register_opts(CREDENTIAL_OPTS, group="credential")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [("token", OPTS), ("fernet_tokens", FERNET_OPTS)]
+    return [("token", OPTS), ("fernet_tokens", FERNET_OPTS), ("credential", CREDENTIAL_OPTS)]

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography import fernet
 from oslo_config import cfg
 
 from common import exception as common_exc
@@ -14,12 +15,36 @@ from identity import exception
 from identity.db import models as M
 from identity.service import base
 from identity.service import passwords
+from identity.tokens import keys
 
 
 class CredentialService:
+    """Credentials are stored encrypted (Fernet, [credential] key_repository) and
+    handed out decrypted; application credentials keep only a bcrypt hash."""
+
     def __init__(self, conf: cfg.ConfigOpts, store: base.Store) -> None:
         self.conf = conf
         self.store = store
+        self.keys = keys.KeyRepository(conf.credential.key_repository)
+
+    def _encrypt(self, blob: str) -> str:
+        return self.keys.multi().encrypt(blob.encode("utf-8")).decode()
+
+    def _decrypted(self, cred: M.Credential) -> M.Credential:
+        """``cred`` (detached) with its blob in clear text."""
+        try:
+            cred.blob = self.keys.multi().decrypt(cred.blob.encode()).decode("utf-8")
+        except fernet.InvalidToken:
+            raise exception.CredentialEncryptionError(id=cred.id)
+        return cred
+
+    def reencrypt_all(self) -> int:
+        """Encrypt every blob with the primary key (after credential-rotate)."""
+        with self.store.writer() as session:
+            creds = list(session.scalars(sa.select(M.Credential)))
+            for cred in creds:
+                cred.blob = self.keys.multi().rotate(cred.blob.encode()).decode()
+            return len(creds)
 
     # -- credentials
     def create_credential(self, values: dict[str, Any]) -> M.Credential:
@@ -27,25 +52,30 @@ class CredentialService:
             base.get_or_404(session, M.User, values["user_id"], exception.UserNotFound)
             cred = M.Credential(id=base.new_id(), user_id=values["user_id"],
                                 project_id=values.get("project_id"), type=values["type"],
-                                blob=values["blob"],
+                                blob=self._encrypt(values["blob"]),
                                 extra={k: v for k, v in values.items()
                                        if k not in ("id", "user_id", "project_id", "type",
                                                     "blob")})
             session.add(cred)
-            return cred
+            session.flush()
+        return self._decrypted(cred)
 
     def get_credential(self, cred_id: str) -> M.Credential:
-        return self.store.get(M.Credential, cred_id, exception.CredentialNotFound)
+        return self._decrypted(self.store.get(M.Credential, cred_id,
+                                              exception.CredentialNotFound))
 
     def list_credentials(self, **filters: Any) -> list[M.Credential]:
-        return self.store.list(M.Credential, filters)
+        return [self._decrypted(c) for c in self.store.list(M.Credential, filters)]
 
     def update_credential(self, cred_id: str, values: dict[str, Any]) -> M.Credential:
         with self.store.writer() as session:
             cred = base.get_or_404(session, M.Credential, cred_id, exception.CredentialNotFound)
-            base.merge_extra(cred, {k: v for k, v in values.items() if k != "id"},
-                             {"user_id", "project_id", "type", "blob"})
-            return cred
+            values = {k: v for k, v in values.items() if k != "id"}
+            if "blob" in values:
+                values["blob"] = self._encrypt(values["blob"])
+            base.merge_extra(cred, values, {"user_id", "project_id", "type", "blob"})
+            session.flush()
+        return self._decrypted(cred)
 
     def delete_credential(self, cred_id: str) -> None:
         self.store.delete(M.Credential, cred_id, exception.CredentialNotFound)
