@@ -35,8 +35,15 @@ def prepare(service: str, argv: list[str], register: Callable[[cfg.ConfigOpts], 
     logging.set_defaults(default_log_levels=_QUIET)
     conf.set_default("logging_context_format_string", _LOG_FORMAT)
     conf.set_default("logging_default_format_string", _LOG_DEFAULT_FORMAT)
-    conf(argv[1:], project="stratus", prog=prog or os.path.basename(argv[0]),
-         default_config_files=_default_config_files(service))
+    try:
+        conf(argv[1:], project="stratus", prog=prog or os.path.basename(argv[0]),
+             default_config_files=_default_config_files(service))
+    except (cfg.ConfigFilesNotFoundError, cfg.ConfigFileParseError,
+            cfg.ConfigFileValueError, cfg.RequiredOptError) as err:
+        # Before logging exists: one clear line for the operator, no traceback.
+        print("%s: configuration error: %s" % (prog or os.path.basename(argv[0]), err),
+              file=sys.stderr)
+        sys.exit(2)
     logging.setup(conf, "stratus")
     return conf
 

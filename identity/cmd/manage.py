@@ -7,25 +7,13 @@ from typing import Any
 
 from oslo_config import cfg
 
-from common import service
-from common.db import engine
-from common.db import migration
+from common.cli import admin
 from identity import conf as identity_conf
 from identity.api import app as identity_app
 from identity.service import bootstrap as bootstrap_mod
 from identity.tokens import keys
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "db", "migrations")
-
-
-def _db_sync(conf: cfg.ConfigOpts) -> None:
-    migration.sync(MIGRATIONS, engine.connection_url(conf, "identity"))
-    print("identity database is at the latest revision")
-
-
-def _db_version(conf: cfg.ConfigOpts) -> None:
-    db = engine.Database.from_conf(conf, "identity")
-    print(", ".join(sorted(migration.current(db.engine))) or "(empty)")
 
 
 def _repo(conf: cfg.ConfigOpts) -> keys.KeyRepository:
@@ -71,11 +59,7 @@ def _bootstrap(conf: cfg.ConfigOpts) -> None:
 
 
 def _add_parsers(subparsers: Any) -> None:
-    db = subparsers.add_parser("db", help="Database schema commands.")
-    db_sub = db.add_subparsers(dest="db_action")
-    db_sub.required = True
-    db_sub.add_parser("sync").set_defaults(func=_db_sync)
-    db_sub.add_parser("version").set_defaults(func=_db_version)
+    admin.add_db_commands(subparsers, "identity", MIGRATIONS)
     subparsers.add_parser("fernet-setup", help="Create token keys.").set_defaults(
         func=_fernet_setup)
     subparsers.add_parser("fernet-rotate", help="Rotate token keys.").set_defaults(
@@ -93,15 +77,4 @@ def _add_parsers(subparsers: Any) -> None:
 
 def register(prog: str, argv: list[str]) -> int:
     """Entry point of the ``identity`` group of stratus-manage."""
-    conf = cfg.ConfigOpts()
-    command = cfg.SubCommandOpt("command", handler=_add_parsers, title="Commands")
-    conf.register_cli_opt(command)
-    service.prepare("identity", [prog] + argv, identity_conf.register_opts, conf=conf,
-                    prog="stratus-manage-identity")
-    try:
-        conf.command.func(conf)
-    except Exception as err:  # the CLI boundary: say what failed, once
-        print("stratus-manage identity %s failed: %s: %s"
-              % (conf.command.name, type(err).__name__, err), file=sys.stderr)
-        return 1
-    return 0
+    return admin.run("identity", prog, argv, identity_conf.register_opts, _add_parsers)
