@@ -66,7 +66,10 @@ class Router:
         if action is None and method == "HEAD" and "GET" in methods:
             action = methods["GET"]
         if action is None:
-            raise exception.MethodNotAllowed(method=method)
+            err = exception.MethodNotAllowed(method=method)
+            allowed = sorted(set(methods) | ({"HEAD"} if "GET" in methods else set()))
+            err.headers = {"Allow": ", ".join(allowed)}
+            raise err
         if self._before is not None:
             self._before(req)
         resp = action(req, **params)

@@ -350,3 +350,13 @@ def test_page_unknown_marker() -> None:
 def test_next_link_replaces_marker() -> None:
     link = pagination.next_link("http://h/v2/things", {"limit": "2", "marker": "a"}, "b")
     assert link == "http://h/v2/things?limit=2&marker=b"
+
+
+def test_405_names_the_allowed_methods() -> None:
+    def ok(req: object) -> webob.Response:
+        return webob.Response("ok")
+
+    app = fault.FaultFilter(router.Router([("/things", {"GET": ok, "POST": ok})]), "keystone")
+    resp = webob.Request.blank("/things", method="DELETE").get_response(app)
+    assert resp.status_int == 405
+    assert resp.headers["Allow"] == "GET, HEAD, POST"
