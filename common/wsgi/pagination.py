@@ -35,7 +35,8 @@ def page(items: list[dict[str, Any]], limit: int, marker: str | None,
                 start = index + 1
                 break
         else:
-            raise exception.NotFound("Marker %s could not be found." % marker)
+            # Nova, Cinder, Glance and Neutron answer a bad marker with 400.
+            raise exception.Invalid("Marker %s could not be found." % marker)
     chunk = items[start:start + limit]
     more = start + limit < len(items)
     return chunk, (chunk[-1][key] if more and chunk else None)

@@ -342,8 +342,8 @@ def test_page_exact_fit_has_no_next_marker() -> None:
     assert pagination.page(ITEMS, 3, None) == (ITEMS, None)
 
 
-def test_page_unknown_marker() -> None:
-    with pytest.raises(exception.NotFound):
+def test_page_unknown_marker_is_a_bad_request() -> None:
+    with pytest.raises(exception.Invalid):
         pagination.page(ITEMS, 2, "zzz")
 
 
