@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import os
 
 import pytest
@@ -53,3 +54,11 @@ def test_identity_api_does_not_import_db() -> None:
 def test_no_eventlet() -> None:
     for package in ("common",) + SERVICES:
         assert _offenders(package, ("eventlet",)) == []
+
+
+@pytest.mark.parametrize("package", ("common",) + SERVICES)
+def test_no_other_distribution_provides_our_top_level_names(package: str) -> None:
+    # Our packages have generic names (common, image, network...): an installed
+    # distribution shipping the same top-level name would shadow one of them.
+    providers = set(importlib.metadata.packages_distributions().get(package, ["stratus"]))
+    assert providers == {"stratus"}, providers
