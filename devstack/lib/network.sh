@@ -1,0 +1,313 @@
+# shellcheck shell=bash disable=SC2034
+# (variables here are used by the scripts that source this file)
+# Network (Neutron v2.0 on port 9696): stratus-network-server owns the network
+# database, serves the API and, in the same process, the RPC endpoint the
+# agents report to (topic network-plugin). The agents come later: this hook
+# starts the server only.
+#
+# Hooks (see lib/identity.sh): network_configure writes $STRATUS_ETC/network/,
+# network_init syncs the database and registers the catalog entry (service
+# neutron, type network), network_start starts the server and waits until it
+# lists networks with a token.
+
+NETWORK_PORT=${NETWORK_PORT:-9696}
+NETWORK_ETC=$STRATUS_ETC/network
+NETWORK_CONF=$NETWORK_ETC/network.conf
+NETWORK_PASTE=$NETWORK_ETC/api-paste.ini
+NETWORK_SERVER_DAEMON=stratus-network-server
+NETWORK_SERVER_LOG=$STRATUS_LOGS/network-server.log
+NETWORK_PUBLIC_URL=http://$SERVICE_HOST:$NETWORK_PORT
+NETWORK_LOCAL_URL=http://127.0.0.1:$NETWORK_PORT
+# Optional SQLAlchemy URL; unset means $STRATUS_DATA/network.sqlite.
+DATABASE_URL_NETWORK=${DATABASE_URL_NETWORK:-}
+NETWORK_INIT_STAMP=$STRATUS_DATA/network.init-stamp
+# The external network every cloud gets (flat on physical network "public"),
+# and the demo project's network behind a router to it.
+PUBLIC_NETWORK_NAME=${PUBLIC_NETWORK_NAME:-public}
+PUBLIC_NETWORK_CIDR=${PUBLIC_NETWORK_CIDR:-172.24.4.0/24}
+DEMO_NETWORK_CIDR=${DEMO_NETWORK_CIDR:-10.0.0.0/24}
+
+network_packages() { :; }
+
+network_configure() {
+    is_service_enabled identity ||
+        die "the network service needs identity on this machine: ENABLED_SERVICES=\"identity network\""
+    mkdir -p "$NETWORK_ETC"
+    write_if_changed "$NETWORK_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+state_path = $STRATUS_DATA
+log_dir = $STRATUS_LOGS
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+base_mac = fa:16:3e:00:00:00
+
+[database]
+$(if [ -n "$DATABASE_URL_NETWORK" ]; then
+    printf 'connection = %s' "$DATABASE_URL_NETWORK"
+else
+    printf '# connection unset: SQLite file under state_path (network.sqlite)'
+fi)
+
+[api]
+bind_host = 0.0.0.0
+bind_port = $NETWORK_PORT
+public_endpoint = $NETWORK_PUBLIC_URL
+
+[ml2]
+type_drivers = flat,vlan,vxlan
+tenant_network_types = vxlan
+
+[ml2_type_flat]
+flat_networks = public
+
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+
+[keystone_authtoken]
+www_authenticate_uri = $IDENTITY_PUBLIC_URL
+auth_url = $IDENTITY_PUBLIC_URL
+auth_type = password
+username = ${SERVICE_USER_OF[network]}
+password = $SERVICE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+
+[oslo_messaging_notifications]
+driver = messagingv2
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_CONF"
+    [ -f "$STRATUS_REPO/etc/network/api-paste.ini" ] ||
+        die "$STRATUS_REPO/etc/network/api-paste.ini is missing from the checkout"
+    write_if_changed "$NETWORK_PASTE" 644 <"$STRATUS_REPO/etc/network/api-paste.ini"
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_PASTE"
+    return 0
+}
+
+# ---------------------------------------------------------------------------
+# REST probes with curl
+# ---------------------------------------------------------------------------
+_NETWORK_TOKEN=''
+
+# Get an admin token into _NETWORK_TOKEN, once per run (call it in the main shell).
+_network_ensure_token() {
+    local body headers
+    [ -n "$_NETWORK_TOKEN" ] && return 0
+    body=$(ADMIN_PASSWORD=$ADMIN_PASSWORD "$STRATUS_VENV/bin/python" -c '
+import json, os
+print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": "admin", "domain": {"name": "Default"}, "password": os.environ["ADMIN_PASSWORD"]}}},
+    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}))')
+    headers=$(curl -sS --max-time 30 -o /dev/null -D - -H 'Content-Type: application/json' \
+        --data-binary @- "$IDENTITY_LOCAL_URL/v3/auth/tokens" <<<"$body" 2>>"$STACK_LOG") ||
+        die "cannot reach identity at $IDENTITY_LOCAL_URL for a token; see $IDENTITY_LOG"
+    _NETWORK_TOKEN=$(sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *\([^[:space:]]*\).*/\1/p' <<<"$headers")
+    [ -n "$_NETWORK_TOKEN" ] ||
+        die "identity refused the admin password (no token from $IDENTITY_LOCAL_URL/v3/auth/tokens)"
+    return 0
+}
+
+_network_get() {
+    _network_ensure_token
+    curl -fsS --max-time 30 -H "X-Auth-Token: $_NETWORK_TOKEN" "$1"
+}
+
+# _network_json PYTHON_EXPR: read JSON on stdin as `d`, print the expression
+# (a list one item a line).
+_network_json() {
+    "$STRATUS_VENV/bin/python" -c '
+import json, sys
+d = json.load(sys.stdin)
+r = eval(sys.argv[1])
+for x in (r if isinstance(r, list) else [r]):
+    print(x)
+' "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Database and catalog
+# ---------------------------------------------------------------------------
+
+network_manage() {
+    quiet "$(venv_bin stratus-manage)" network --config-file "$NETWORK_CONF" "$@"
+}
+
+_network_init_hash() {
+    {
+        hash_files "$NETWORK_CONF" "$STRATUS_INSTALL_STAMP"
+        hash_tree "$STRATUS_REPO/network" "$STRATUS_REPO/common"
+        printf '%s\n' "$REGION_NAME" "$NETWORK_PUBLIC_URL"
+    } | sha256sum | cut -c1-32
+}
+
+# The endpoints of service neutron, as sorted "interface url region" lines.
+_network_catalog_endpoints() {
+    local services id
+    services=$(_network_get "$IDENTITY_LOCAL_URL/v3/services?type=network") || return 1
+    id=$(_network_json '[s["id"] for s in d["services"] if s.get("name") == "neutron"]' \
+        <<<"$services" | head -n 1)
+    [ -n "$id" ] || return 0
+    _network_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
+        _network_json '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
+        LC_ALL=C sort
+}
+
+_network_catalog_wanted() {
+    printf '%s %s %s\n' admin "$NETWORK_PUBLIC_URL" "$REGION_NAME" \
+        internal "$NETWORK_PUBLIC_URL" "$REGION_NAME" public "$NETWORK_PUBLIC_URL" "$REGION_NAME"
+}
+
+# Service `neutron` of type network with its three endpoints in $REGION_NAME.
+_network_register_catalog() {
+    local have iface line
+    CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
+    _network_ensure_token
+    have=$(_network_catalog_endpoints) ||
+        die "cannot read the network service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
+    if [ "$have" = "$(_network_catalog_wanted)" ]; then
+        info "catalog: service neutron (network) and its endpoints exist"
+        return 0
+    fi
+    if ! admin_openstack service show neutron >/dev/null 2>>"$STACK_LOG"; then
+        info "creating service neutron (type network)"
+        quiet admin_openstack service create --name neutron --description "Network service" network
+    fi
+    for iface in public internal admin; do
+        line="$iface $NETWORK_PUBLIC_URL $REGION_NAME"
+        grep -qxF "$line" <<<"$have" && continue
+        if grep -q "^$iface " <<<"$have"; then
+            info "replacing the $iface network endpoint ($(grep "^$iface " <<<"$have" | head -n 1))"
+            admin_openstack endpoint list --service neutron --interface "$iface" -f value -c ID \
+                2>>"$STACK_LOG" | while read -r id; do
+                quiet admin_openstack endpoint delete "$id"
+            done
+        fi
+        info "creating the $iface network endpoint $NETWORK_PUBLIC_URL ($REGION_NAME)"
+        quiet admin_openstack endpoint create --region "$REGION_NAME" neutron "$iface" "$NETWORK_PUBLIC_URL"
+    done
+    CURRENT_SEE_ALSO=''
+}
+
+network_init() {
+    if [ -z "$DATABASE_URL_NETWORK" ] && [ -s "$STRATUS_DATA/network.sqlite" ] &&
+        [ -f "$NETWORK_INIT_STAMP" ] && [ "$(cat "$NETWORK_INIT_STAMP")" = "$(_network_init_hash)" ]; then
+        info "database is up to date; skipping db sync"
+    else
+        rm -f "$NETWORK_INIT_STAMP"
+        info "stratus-manage network db sync"
+        network_manage db sync
+        _network_init_hash >"$NETWORK_INIT_STAMP"
+    fi
+    _network_register_catalog
+}
+
+# ---------------------------------------------------------------------------
+# Daemons
+# ---------------------------------------------------------------------------
+
+# Wait until the server lists networks with a token (it validates tokens as
+# its service user, so this proves the whole pipeline).
+_network_wait_ready() {
+    local start code
+    start=$(now_ms)
+    _network_ensure_token
+    CURRENT_LOG=$NETWORK_SERVER_LOG
+    while :; do
+        daemon_pid "$NETWORK_SERVER_DAEMON" >/dev/null ||
+            die "$NETWORK_SERVER_DAEMON exited; see $NETWORK_SERVER_LOG"
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+            -H "X-Auth-Token: $_NETWORK_TOKEN" "$NETWORK_LOCAL_URL/v2.0/networks?limit=1" \
+            2>/dev/null || true)
+        [ "$code" = 200 ] && break
+        if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
+            [ "$code" = 000 ] && code="no answer within 10s" || code="HTTP $code"
+            die "GET $NETWORK_LOCAL_URL/v2.0/networks still gets $code after ${SERVICE_TIMEOUT}s: the server needs the neutron user in identity; see $NETWORK_SERVER_LOG"
+        fi
+        sleep 0.2
+    done
+    info "the network API lists networks ($(fmt_ms $(($(now_ms) - start))))"
+    CURRENT_LOG=$STACK_LOG
+}
+
+network_start() {
+    local fingerprint body
+    fingerprint=$({
+        hash_files "$NETWORK_CONF" "$NETWORK_PASTE" "$STRATUS_INSTALL_STAMP"
+        hash_tree "$STRATUS_REPO/network" "$STRATUS_REPO/common"
+    } | sha256sum | cut -c1-32)
+    start_daemon "$NETWORK_SERVER_DAEMON" "$fingerprint" "$NETWORK_SERVER_LOG" "$NETWORK_PORT" \
+        "$(venv_bin "$NETWORK_SERVER_DAEMON")" --config-file "$NETWORK_CONF" \
+        --log-file "$NETWORK_SERVER_LOG"
+    wait_for_http "$NETWORK_SERVER_DAEMON" "$NETWORK_LOCAL_URL/healthcheck" "$NETWORK_SERVER_LOG"
+    CURRENT_LOG=$NETWORK_SERVER_LOG
+    CURRENT_LOG_OFFSET=$DAEMON_LOG_OFFSET
+    body=$(curl -sS --max-time 5 "$NETWORK_LOCAL_URL/" 2>&1 || true)
+    case $body in
+        *'"v2.0"'*) ;;
+        *) die "$NETWORK_LOCAL_URL/ does not return the network version list (got: ${body:0:200}); see $NETWORK_SERVER_LOG" ;;
+    esac
+    CURRENT_LOG_OFFSET=0
+    _network_wait_ready
+    _network_create_defaults
+}
+
+# _network_id COLLECTION NAME: the id of the first COLLECTION item named NAME
+# (empty when there is none).
+_network_id() {
+    _network_get "$NETWORK_LOCAL_URL/v2.0/$1?name=$2&fields=id" |
+        _network_json "[i['id'] for i in d['$1']][:1]"
+}
+
+# The networks every cloud starts with: an external flat network
+# $PUBLIC_NETWORK_NAME with a subnet, and the demo project's network "private"
+# with a router "router1" whose gateway is on the external network. Each piece
+# is created only when missing, so an interrupted run completes on the next.
+_network_create_defaults() {
+    local router gw ifaces
+    CURRENT_SEE_ALSO=$NETWORK_SERVER_LOG
+    if [ -z "$(_network_id networks "$PUBLIC_NETWORK_NAME")" ]; then
+        info "creating external network $PUBLIC_NETWORK_NAME"
+        quiet admin_openstack network create --external --no-share \
+            --provider-network-type flat --provider-physical-network public "$PUBLIC_NETWORK_NAME"
+    fi
+    if [ -z "$(_network_id subnets "$PUBLIC_NETWORK_NAME-subnet")" ]; then
+        info "creating subnet $PUBLIC_NETWORK_NAME-subnet ($PUBLIC_NETWORK_CIDR)"
+        quiet admin_openstack subnet create --network "$PUBLIC_NETWORK_NAME" --no-dhcp \
+            --subnet-range "$PUBLIC_NETWORK_CIDR" "$PUBLIC_NETWORK_NAME-subnet"
+    fi
+    if [ -z "$(_network_id networks private)" ]; then
+        info "creating the demo project's network private"
+        quiet admin_openstack network create --project demo private
+    fi
+    if [ -z "$(_network_id subnets private-subnet)" ]; then
+        info "creating subnet private-subnet ($DEMO_NETWORK_CIDR)"
+        quiet admin_openstack subnet create --project demo --network private \
+            --subnet-range "$DEMO_NETWORK_CIDR" private-subnet
+    fi
+    router=$(_network_id routers router1)
+    if [ -z "$router" ]; then
+        info "creating the demo project's router router1"
+        quiet admin_openstack router create --project demo router1
+        router=$(_network_id routers router1)
+    fi
+    gw=$(_network_get "$NETWORK_LOCAL_URL/v2.0/routers/$router" |
+        _network_json "d['router']['external_gateway_info'] is not None")
+    if [ "$gw" != True ]; then
+        info "setting router1's gateway on $PUBLIC_NETWORK_NAME"
+        quiet admin_openstack router set --external-gateway "$PUBLIC_NETWORK_NAME" router1
+    fi
+    ifaces=$(_network_get "$NETWORK_LOCAL_URL/v2.0/ports?device_id=$router&device_owner=network:router_interface&fields=id" |
+        _network_json "[p['id'] for p in d['ports']]")
+    if [ -z "$ifaces" ]; then
+        info "attaching private-subnet to router1"
+        quiet admin_openstack router add subnet router1 private-subnet
+    fi
+    CURRENT_SEE_ALSO=''
+    info "networks: $PUBLIC_NETWORK_NAME (external), private (demo) behind router1"
+}
+
+network_summary() {
+    say "  Network API:   $NETWORK_PUBLIC_URL   (log $NETWORK_SERVER_LOG; config $NETWORK_CONF)"
+    say "                 server only: no agents yet (no DHCP, no L3, no wiring)"
+}

@@ -1,0 +1,36 @@
+"""stratus-network-server's RPC endpoint (topic ``network-plugin``): what agents
+call. Agents hold no database credentials; they go through here."""
+from __future__ import annotations
+
+from typing import Any
+
+import oslo_messaging as messaging
+
+from common import exception as common_exc
+from common import rpc
+from network import rpcapi
+from network.plugin import core
+
+_EXPECTED = (common_exc.Invalid, common_exc.NotFound, common_exc.Conflict)
+
+
+class PluginManager:
+    """Thin façade over the plugin; every public method is an RPC method."""
+
+    target = messaging.Target(version=rpcapi.PluginAPI.RPC_API_VERSION)
+
+    def __init__(self, plugin: core.Plugin) -> None:
+        self.plugin = plugin
+
+    @rpc.expected(*_EXPECTED)
+    def report_state(self, ctxt: Any, agent_state: dict[str, Any]) -> dict[str, Any]:
+        """Upsert the agent and its heartbeat. :raises: InvalidInput."""
+        return self.plugin.agents.report_state(ctxt, agent_state)
+
+    @rpc.expected(*_EXPECTED)
+    def get_agent(self, ctxt: Any, agent_type: str, host: str) -> dict[str, Any] | None:
+        """:raises: nothing."""
+        for agent in self.plugin.agents.get_all(ctxt):
+            if agent["agent_type"] == agent_type and agent["host"] == host:
+                return agent
+        return None

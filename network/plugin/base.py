@@ -1,0 +1,159 @@
+"""Helpers every part of the network plugin shares: sessions, retries, standard
+attributes, visibility, quotas."""
+from __future__ import annotations
+
+import datetime
+import functools
+import time
+import uuid
+from typing import Any, Callable, Iterable, TypeVar
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_log import log as logging
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
+
+from common.db import engine
+from common.db import models as base_models
+from network import exception
+from network.db import models
+
+LOG = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
+
+# Resource name -> model counted by quotas.
+QUOTA_MODELS: dict[str, Any] = {
+    "network": models.Network, "subnet": models.Subnet, "port": models.Port,
+    "router": models.Router, "floatingip": models.FloatingIP,
+    "security_group": models.SecurityGroup,
+    "security_group_rule": models.SecurityGroupRule, "subnetpool": models.SubnetPool,
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def fmt_time(value: datetime.datetime | None) -> str | None:
+    return value.strftime(TIME_FMT) if value is not None else None
+
+
+def is_admin(ctxt: Any) -> bool:
+    return bool(getattr(ctxt, "is_admin", False))
+
+
+def project_of(ctxt: Any) -> str:
+    return str(getattr(ctxt, "project_id", None) or "")
+
+
+def retry_db(func: F) -> F:
+    """Re-run ``func`` when a concurrent request won a race on a unique key (same
+    IP, MAC, segment, default group) or SQLite reported a transient lock.
+
+    Each attempt runs in a fresh transaction and re-checks what it needs, so the
+    loser of a race either picks another address or reports a proper conflict.
+    """
+    @functools.wraps(func)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts = int(self.conf.ipam_retries)
+        for attempt in range(attempts):
+            try:
+                return func(self, *args, attempt=attempt, **kwargs)
+            except (sa_exc.IntegrityError, sa_exc.OperationalError) as err:
+                if isinstance(err, sa_exc.OperationalError) and \
+                        "locked" not in str(err) and "deadlock" not in str(err).lower():
+                    raise
+                if attempt == attempts - 1:
+                    raise
+                LOG.debug("Retrying %(f)s after a DB conflict: %(err)s",
+                          {"f": func.__name__, "err": err})
+                time.sleep(0.001 * (attempt + 1))
+        raise AssertionError("unreachable")
+    return wrapper  # type: ignore[return-value]
+
+
+class Component:
+    """A part of the plugin: owns one group of resources; reaches the others
+    through ``self.core``."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        return self.core.conf  # type: ignore[no-any-return]
+
+    @property
+    def db(self) -> engine.Database:
+        return self.core.db  # type: ignore[no-any-return]
+
+
+def standard(row: Any, tags: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The standard attributes of ``row`` (and project_id/tenant_id when it has one)."""
+    out: dict[str, Any] = {
+        "description": row.description or "",
+        "created_at": fmt_time(row.created_at),
+        "updated_at": fmt_time(row.updated_at),
+        "revision_number": row.revision_number,
+        "tags": sorted((tags or {}).get(row.id, [])),
+    }
+    if hasattr(row, "project_id"):
+        out["project_id"] = row.project_id
+        out["tenant_id"] = row.project_id
+    return out
+
+
+def load_tags(s: orm.Session, ids: Iterable[str]) -> dict[str, list[str]]:
+    ids = list(ids)
+    found: dict[str, list[str]] = {}
+    if not ids:
+        return found
+    for chunk in range(0, len(ids), 500):
+        rows = s.scalars(sa.select(models.Tag).where(
+            models.Tag.resource_id.in_(ids[chunk:chunk + 500])))
+        for tag in rows:
+            found.setdefault(tag.resource_id, []).append(tag.tag)
+    return found
+
+
+def touch(row: Any) -> None:
+    """Record an update: bump the revision, refresh updated_at."""
+    row.revision_number = (row.revision_number or 0) + 1
+    row.updated_at = base_models.utcnow()
+
+
+def init_standard(row: Any, body: dict[str, Any]) -> None:
+    now = base_models.utcnow()
+    row.created_at = now
+    row.updated_at = now
+    row.revision_number = 0
+    row.description = body.get("description") or ""
+
+
+def check_quota(conf: cfg.ConfigOpts, s: orm.Session, resource: str, project_id: str,
+                adding: int = 1) -> None:
+    """:raises: OverQuota when ``project_id`` may not have ``adding`` more ``resource``."""
+    if not project_id:
+        return
+    limit = quota_limit(conf, s, project_id, resource)
+    if limit < 0:
+        return
+    model = QUOTA_MODELS[resource]
+    used = s.scalar(sa.select(sa.func.count()).select_from(model).where(
+        model.project_id == project_id)) or 0
+    if used + adding > limit:
+        raise exception.OverQuota(overs=resource)
+
+
+def quota_default(conf: cfg.ConfigOpts, resource: str) -> int:
+    try:
+        return int(conf.quotas["quota_" + resource])
+    except (cfg.NoSuchOptError, KeyError):
+        return int(conf.quotas.default_quota)
+
+
+def quota_limit(conf: cfg.ConfigOpts, s: orm.Session, project_id: str, resource: str) -> int:
+    row = s.get(models.Quota, (project_id, resource))
+    return row.limit if row is not None else quota_default(conf, resource)

@@ -1,0 +1,32 @@
+"""The network plugin: every resource component over one database."""
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from common.db import engine
+from network.plugin import agents
+from network.plugin import floatingips
+from network.plugin import l3
+from network.plugin import networks
+from network.plugin import ports
+from network.plugin import secgroups
+from network.plugin import subnets
+from network.plugin import tags
+
+
+class Plugin:
+    """Holds the components; they reach one another through it."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: engine.Database) -> None:
+        self.conf = conf
+        self.db = db
+        self.networks = networks.Networks(self)
+        self.subnets = subnets.Subnets(self)
+        self.subnetpools = subnets.SubnetPools(self)
+        self.ports = ports.Ports(self)
+        self.security_groups = secgroups.SecurityGroups(self)
+        self.routers = l3.Routers(self)
+        self.floatingips = floatingips.FloatingIPs(self)
+        self.agents = agents.Agents(self)
+        self.quotas = agents.Quotas(self)
+        self.tags = tags.Tags(self)

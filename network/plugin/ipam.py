@@ -1,0 +1,220 @@
+"""IP address management: pools, validation of requested addresses, allocation.
+
+Allocation is optimistic: pick a free address, insert it; the UNIQUE(network_id,
+ip_address) constraint makes a concurrent duplicate fail, and the caller's
+retry (``base.retry_db``) picks again. After the first attempt candidates are
+chosen at random among the first free ones, so 16 racing requests spread out.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Iterator
+
+import netaddr
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from network import exception
+from network.db import models
+
+_CANDIDATES = 64
+_AUTO_ADDRESS = ("slaac", "dhcpv6-stateless")
+
+
+def default_pools(cidr: str, gateway: str | None) -> list[dict[str, str]]:
+    """The whole usable range of ``cidr`` minus the gateway."""
+    net = netaddr.IPNetwork(cidr)
+    if net.version == 4:
+        if net.prefixlen >= 31:
+            first, last = net.first, net.last
+        else:
+            first, last = net.first + 1, net.last - 1
+    else:
+        first, last = net.first + 1, net.last
+    if first > last:
+        return []
+    ranges = netaddr.IPSet(netaddr.IPRange(first, last))
+    if gateway:
+        ranges.remove(netaddr.IPAddress(gateway))
+    return [{"start": str(netaddr.IPAddress(r.first, net.version)),
+             "end": str(netaddr.IPAddress(r.last, net.version))}
+            for r in ranges.iter_ipranges()]
+
+
+def validate_pools(cidr: str, gateway: str | None,
+                   pools: list[dict[str, str]]) -> list[dict[str, str]]:
+    """:raises: InvalidAllocationPool, OverlappingAllocationPools,
+    GatewayConflictWithAllocationPools."""
+    net = netaddr.IPNetwork(cidr)
+    ranges: list[netaddr.IPRange] = []
+    for pool in pools:
+        try:
+            start, end = netaddr.IPAddress(pool["start"]), netaddr.IPAddress(pool["end"])
+        except (netaddr.AddrFormatError, ValueError):
+            raise exception.InvalidAllocationPool(pool=pool)
+        if start.version != net.version or end.version != net.version or start > end:
+            raise exception.InvalidAllocationPool(pool=pool)
+        if start not in net or end not in net:
+            raise exception.InvalidAllocationPool(pool=pool)
+        if net.version == 4 and net.prefixlen < 31 and (
+                start.value == net.first or end.value == net.last):
+            raise exception.InvalidAllocationPool(pool=pool)
+        ranges.append(netaddr.IPRange(start, end))
+    for i, one in enumerate(ranges):
+        for other in ranges[i + 1:]:
+            if one.first <= other.last and other.first <= one.last:
+                raise exception.OverlappingAllocationPools(
+                    pool_1=one, pool_2=other, subnet_cidr=cidr)
+    if gateway:
+        gw = netaddr.IPAddress(gateway)
+        for one in ranges:
+            if gw in one:
+                raise exception.GatewayConflictWithAllocationPools(
+                    ip_address=gateway, pool=one)
+    return [{"start": str(r[0]), "end": str(r[-1])} for r in ranges]
+
+
+def is_auto_address(subnet: models.Subnet) -> bool:
+    return subnet.ip_version == 6 and subnet.ipv6_address_mode in _AUTO_ADDRESS
+
+
+def in_subnet(subnet: models.Subnet, ip: str) -> bool:
+    net = netaddr.IPNetwork(subnet.cidr)
+    addr = netaddr.IPAddress(ip)
+    if addr.version != net.version or addr not in net:
+        return False
+    if net.version == 4 and net.prefixlen < 31 and addr.value in (net.first, net.last):
+        return False
+    return True
+
+
+def used_addresses(s: orm.Session, subnet_id: str) -> set[str]:
+    return set(s.scalars(sa.select(models.IPAllocation.ip_address).where(
+        models.IPAllocation.subnet_id == subnet_id)))
+
+
+def _free(subnet: models.Subnet, used: set[str]) -> Iterator[str]:
+    for pool in subnet.allocation_pools:
+        first = netaddr.IPAddress(pool.first_ip).value
+        last = netaddr.IPAddress(pool.last_ip).value
+        for value in range(first, last + 1):
+            ip = str(netaddr.IPAddress(value, subnet.ip_version))
+            if ip not in used:
+                yield ip
+
+
+def next_free(s: orm.Session, subnet: models.Subnet, attempt: int,
+              taken: set[str] | None = None) -> str | None:
+    used = used_addresses(s, subnet.id) | (taken or set())
+    candidates = []
+    for ip in _free(subnet, used):
+        candidates.append(ip)
+        if attempt == 0 or len(candidates) >= _CANDIDATES:
+            break
+    if not candidates:
+        return None
+    return candidates[0] if attempt == 0 else random.choice(candidates)
+
+
+def eui64(subnet: models.Subnet, mac: str) -> str:
+    prefix = netaddr.IPNetwork(subnet.cidr)
+    return str(netaddr.EUI(mac).ipv6(prefix.first))
+
+
+def address_in_use(s: orm.Session, network_id: str, ip: str) -> bool:
+    return s.scalar(sa.select(models.IPAllocation.port_id).where(
+        models.IPAllocation.network_id == network_id,
+        models.IPAllocation.ip_address == ip)) is not None
+
+
+def allocate(s: orm.Session, network: models.Network, requested: list[dict[str, Any]] | None,
+             mac: str, attempt: int, port_id: str | None = None,
+             keep: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
+    """Resolve ``requested`` fixed IPs (None: automatic) into ``[{subnet_id, ip_address}]``.
+
+    ``keep`` are addresses the port already holds (on update): requesting them
+    again does not count as in use.
+
+    :raises: InvalidInput, InvalidIpForSubnet, IpAddressInUse,
+        IpAddressGenerationFailure, SubnetNotFound.
+    """
+    subnets = {sub.id: sub for sub in network.subnets}
+    if requested is None:
+        return _automatic(s, network, subnets, mac, attempt)
+    kept = {(k["subnet_id"], k["ip_address"]) for k in keep or []}
+    result: list[dict[str, str]] = []
+    taken: set[str] = set()
+    for item in requested:
+        sub = _subnet_for(network, subnets, item)
+        ip = item.get("ip_address")
+        if ip is not None:
+            ip = str(netaddr.IPAddress(ip))
+            if not in_subnet(sub, ip):
+                raise exception.InvalidIpForSubnet(ip_address=ip)
+            if (sub.id, ip) not in kept and (ip in taken or address_in_use(s, network.id, ip)):
+                raise exception.IpAddressInUse(net_id=network.id, ip_address=ip)
+        elif is_auto_address(sub):
+            ip = eui64(sub, mac)
+        else:
+            ip = next_free(s, sub, attempt, taken)
+            if ip is None:
+                raise exception.IpAddressGenerationFailure(net_id=network.id)
+        taken.add(ip)
+        result.append({"subnet_id": sub.id, "ip_address": ip})
+    return result
+
+
+def _subnet_for(network: models.Network, subnets: dict[str, models.Subnet],
+                item: dict[str, Any]) -> models.Subnet:
+    subnet_id, ip = item.get("subnet_id"), item.get("ip_address")
+    if subnet_id is None and ip is None:
+        raise exception.InvalidInput(
+            error_message="IP allocation requires subnet_id or ip_address")
+    if subnet_id is not None:
+        sub = subnets.get(subnet_id)
+        if sub is None:
+            raise exception.InvalidInput(
+                error_message="Failed to create port on network %s, because fixed_ips "
+                              "included invalid subnet %s" % (network.id, subnet_id))
+        return sub
+    matches = [x for x in subnets.values() if in_subnet(x, str(ip))]
+    if not matches:
+        raise exception.InvalidInput(
+            error_message="IP address %s is not a valid IP for any of the subnets "
+                          "on the specified network." % ip)
+    return matches[0]
+
+
+def _automatic(s: orm.Session, network: models.Network, subnets: dict[str, models.Subnet],
+               mac: str, attempt: int) -> list[dict[str, str]]:
+    """One address from the first IPv4 subnet with room, one from every IPv6 subnet."""
+    result: list[dict[str, str]] = []
+    ordered = sorted(subnets.values(), key=lambda sub: sub.created_at)
+    v4 = [sub for sub in ordered if sub.ip_version == 4]
+    for sub in v4:
+        ip = next_free(s, sub, attempt)
+        if ip is not None:
+            result.append({"subnet_id": sub.id, "ip_address": ip})
+            break
+    else:
+        if v4:
+            raise exception.IpAddressGenerationFailure(net_id=network.id)
+    for sub in ordered:
+        if sub.ip_version != 6:
+            continue
+        if is_auto_address(sub):
+            result.append({"subnet_id": sub.id, "ip_address": eui64(sub, mac)})
+            continue
+        ip = next_free(s, sub, attempt)
+        if ip is None:
+            raise exception.IpAddressGenerationFailure(net_id=network.id)
+        result.append({"subnet_id": sub.id, "ip_address": ip})
+    return result
+
+
+def store(s: orm.Session, port_id: str, network_id: str,
+          ips: list[dict[str, str]]) -> None:
+    for item in ips:
+        s.add(models.IPAllocation(port_id=port_id, network_id=network_id,
+                                  subnet_id=item["subnet_id"],
+                                  ip_address=item["ip_address"]))
