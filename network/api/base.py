@@ -45,8 +45,14 @@ class Spec:
     precheck: Callable[[Any, dict[str, Any]], Any] | None = None
 
 
+# What the policy rules look at. Targets carry only these (and the parent
+# network's ``network.*`` values), so that decisions repeat for every item of a
+# project and the enforcer's memo answers them.
+POLICY_KEYS = frozenset(["project_id", "tenant_id", "shared", "router:external"])
+
+
 def to_target(item: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    target = dict(item)
+    target = {k: v for k, v in item.items() if k in POLICY_KEYS}
     if extra:
         target.update(extra)
     return target
@@ -287,9 +293,13 @@ def _matches(value: Any, wanted: list[str], attr: Attr) -> bool:
 
 
 def _fixed_ip_match(value: list[dict[str, str]], wanted: list[str]) -> bool:
+    """``fixed_ips=ip_address=X``, ``subnet_id=Y`` or ``ip_address_substr=Z`` (all must hold)."""
     for want in wanted:
         key, _sep, expected = want.partition("=")
-        if not any(str(ip.get(key)) == expected for ip in value):
+        if key == "ip_address_substr":
+            if not any(expected in str(ip.get("ip_address")) for ip in value):
+                return False
+        elif not any(str(ip.get(key)) == expected for ip in value):
             return False
     return True
 

@@ -21,6 +21,8 @@ _EXTENSIONS: list[tuple[str, str, str]] = [
      "Extra options configuration for DHCP. For example PXE boot options to DHCP clients "
      "can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("ip-substring-filtering", "IP address substring filtering",
+     "Provides IP address substring filtering when listing ports"),
     ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("pagination", "Pagination support", "Extension that indicates that pagination is "

@@ -18,6 +18,7 @@ from common.db import engine
 from common.db import models as base_models
 from network import exception
 from network.db import models
+from network.plugin import ipam
 
 LOG = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,6 +63,7 @@ def retry_db(func: F) -> F:
             try:
                 return func(self, *args, attempt=attempt, **kwargs)
             except (sa_exc.IntegrityError, sa_exc.OperationalError) as err:
+                ipam.IN_FLIGHT.release_mine()
                 if isinstance(err, sa_exc.OperationalError) and \
                         "locked" not in str(err) and "deadlock" not in str(err).lower():
                     raise
@@ -70,6 +72,8 @@ def retry_db(func: F) -> F:
                 LOG.debug("Retrying %(f)s after a DB conflict: %(err)s",
                           {"f": func.__name__, "err": err})
                 time.sleep(0.001 * (attempt + 1))
+            finally:
+                ipam.IN_FLIGHT.release_mine()
         raise AssertionError("unreachable")
     return wrapper  # type: ignore[return-value]
 

@@ -8,6 +8,7 @@ chosen at random among the first free ones, so 16 racing requests spread out.
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any, Iterator
 
 import netaddr
@@ -19,6 +20,47 @@ from network.db import models
 
 _CANDIDATES = 64
 _AUTO_ADDRESS = ("slaac", "dhcpv6-stateless")
+
+
+class _InFlight:
+    """Addresses this process is handing out in transactions not yet committed.
+
+    Concurrent requests in one server skip them instead of colliding on the
+    unique constraint and retrying; the constraint still guards everything
+    else (other server processes, races this misses).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, set[str]] = {}
+        self._mine = threading.local()
+
+    def busy(self, subnet_id: str) -> set[str]:
+        with self._lock:
+            return set(self._held.get(subnet_id, ()))
+
+    def hold(self, subnet_id: str, ip: str) -> None:
+        with self._lock:
+            self._held.setdefault(subnet_id, set()).add(ip)
+        held = getattr(self._mine, "held", None)
+        if held is None:
+            held = self._mine.held = []
+        held.append((subnet_id, ip))
+
+    def release_mine(self) -> None:
+        """Forget what this thread holds (its transaction ended either way)."""
+        held = getattr(self._mine, "held", None) or []
+        self._mine.held = []
+        with self._lock:
+            for subnet_id, ip in held:
+                found = self._held.get(subnet_id)
+                if found is not None:
+                    found.discard(ip)
+                    if not found:
+                        del self._held[subnet_id]
+
+
+IN_FLIGHT = _InFlight()
 
 
 def default_pools(cidr: str, gateway: str | None) -> list[dict[str, str]]:
@@ -106,14 +148,23 @@ def _free(subnet: models.Subnet, used: set[str]) -> Iterator[str]:
 def next_free(s: orm.Session, subnet: models.Subnet, attempt: int,
               taken: set[str] | None = None) -> str | None:
     used = used_addresses(s, subnet.id) | (taken or set())
+    busy = IN_FLIGHT.busy(subnet.id)
     candidates = []
     for ip in _free(subnet, used):
+        if ip in busy:
+            continue
         candidates.append(ip)
         if attempt == 0 or len(candidates) >= _CANDIDATES:
             break
     if not candidates:
-        return None
-    return candidates[0] if attempt == 0 else random.choice(candidates)
+        # Everything free is held by requests in flight: try one of them (the
+        # constraint decides), so a nearly full subnet still fills up.
+        candidates = [ip for ip in _free(subnet, used)][:_CANDIDATES]
+        if not candidates:
+            return None
+    chosen = candidates[0] if attempt == 0 else random.choice(candidates)
+    IN_FLIGHT.hold(subnet.id, chosen)
+    return chosen
 
 
 def eui64(subnet: models.Subnet, mac: str) -> str:

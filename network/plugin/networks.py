@@ -58,6 +58,25 @@ class Networks(base.Component):
             raise exception.NetworkNotFound(net_id=net_id)
         return row
 
+    def owner_info(self, net_id: str) -> dict[str, Any] | None:
+        """Owner, shared and external flags of a network, whoever asks (policy targets)."""
+        with self.db.reader() as s:
+            found = s.execute(sa.select(models.Network.project_id, models.Network.shared,
+                                        models.Network.external).where(
+                models.Network.id == net_id)).first()
+        if found is None:
+            return None
+        return {"network.project_id": found[0], "network.shared": found[1],
+                "network.router:external": found[2]}
+
+    def check_visible(self, ctxt: Any, net_id: str) -> None:
+        """:raises: NetworkNotFound unless ``ctxt`` may see network ``net_id``."""
+        query = self.visible_query(ctxt).with_only_columns(models.Network.id).where(
+            models.Network.id == net_id)
+        with self.db.reader() as s:
+            if s.scalar(query) is None:
+                raise exception.NetworkNotFound(net_id=net_id)
+
     # -- API -------------------------------------------------------------------------
 
     def get(self, ctxt: Any, net_id: str) -> dict[str, Any]:

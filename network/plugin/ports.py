@@ -92,7 +92,7 @@ class Ports(base.Component):
                   attempt: int = 0, network: models.Network | None = None) -> models.Port:
         """Create a port inside session ``s`` (routers and floating IPs use this too)."""
         if network is None:
-            network = self.core.networks.get_row(s, ctxt, body["network_id"])
+            network = self._network_for_ipam(s, ctxt, body["network_id"])
         project = body.get("project_id", "")
         base.check_quota(self.conf, s, "port", project)
         mac = body.get("mac_address")
@@ -107,22 +107,37 @@ class Ports(base.Component):
         port_security = body.get("port_security_enabled")
         if port_security is None:
             port_security = network.port_security_enabled
+        # Everything is attached before the one flush: no reloads afterwards.
         row = models.Port(id=base.new_id(), project_id=project, network_id=network.id,
                           name=body.get("name") or "", mac_address=mac,
                           admin_state_up=body.get("admin_state_up", True), status="DOWN",
                           device_id=body.get("device_id") or "", device_owner=owner,
-                          port_security_enabled=port_security)
+                          port_security_enabled=port_security, security_groups=[],
+                          allowed_address_pairs=[], extra_dhcp_opts=[])
         base.init_standard(row, body)
         fixed = body.get("fixed_ips")
         ips = ipam.allocate(s, network, fixed if fixed else None, mac, attempt)
-        s.add(row)
-        s.flush()
-        ipam.store(s, row.id, network.id, ips)
+        row.fixed_ips = [models.IPAllocation(port_id=row.id, network_id=network.id,
+                                             subnet_id=i["subnet_id"],
+                                             ip_address=i["ip_address"]) for i in ips]
         self._set_security(s, ctxt, row, body, create=True)
         self._set_pairs_and_opts(row, body)
         self._set_binding(row, body)
+        s.add(row)
         s.flush()
-        s.refresh(row)
+        return row
+
+    def _network_for_ipam(self, s: orm.Session, ctxt: Any, net_id: str) -> models.Network:
+        """The network with its subnets and their pools; what IPAM does not need loads lazily
+        (the hot path of port creation)."""
+        query = self.core.networks.visible_query(ctxt).where(
+            models.Network.id == net_id).options(
+            orm.lazyload(models.Network.segments),
+            orm.selectinload(models.Network.subnets).lazyload(models.Subnet.dns_nameservers),
+            orm.selectinload(models.Network.subnets).lazyload(models.Subnet.host_routes))
+        row = s.scalar(query)
+        if row is None:
+            raise exception.NetworkNotFound(net_id=net_id)
         return row
 
     def _free_mac(self, s: orm.Session, network_id: str) -> str:
@@ -138,7 +153,9 @@ class Ports(base.Component):
         groups = body.get("security_groups")
         if create and groups is None and row.port_security_enabled and \
                 not network_owned(row.device_owner) and row.project_id:
-            groups = [self.core.security_groups.ensure_default(s, row.project_id)]
+            default = self.core.security_groups.ensure_default(s, row.project_id)
+            row.security_groups = [models.SecurityGroupPortBinding(security_group_id=default)]
+            return
         if groups is None:
             if "port_security_enabled" in body and not row.port_security_enabled and \
                     row.security_groups and "security_groups" not in body:

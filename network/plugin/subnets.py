@@ -95,6 +95,7 @@ class Subnets(base.Component):
             self._set_children(row, pools, body.get("dns_nameservers") or [],
                                body.get("host_routes") or [])
             s.add(row)
+            base.touch(network)  # its subnets changed
             s.flush()
             return self.to_dict(row, {})
 
@@ -215,6 +216,9 @@ class Subnets(base.Component):
             for alloc, _owner in allocations:
                 s.delete(alloc)
             s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == subnet_id))
+            network = s.get(models.Network, row.network_id)
+            if network is not None:
+                base.touch(network)
             s.delete(row)
 
 

@@ -52,6 +52,9 @@ def test_fixed_ips(api: Api) -> None:
         {"subnet_id": sub["id"], "ip_address": "10.0.1.60"}]})
     assert {f["ip_address"] for f in updated["fixed_ips"]} == {"10.0.1.100", "10.0.1.60"}
     assert api.ids("ports", p, "fixed_ips=ip_address%3D10.0.1.60") == [port["id"]]
+    assert api.ids("ports", p, "fixed_ips=ip_address_substr%3D1.60") == [port["id"]]
+    assert api.ids("ports", p, "fixed_ips=subnet_id%3D" + sub["id"] +
+                   "&fixed_ips=ip_address%3D10.0.1.60") == [port["id"]]
     # Deleting a port returns its addresses.
     api.delete("ports", p, chosen["id"])
     again = api.create("ports", p, {"network_id": net["id"],

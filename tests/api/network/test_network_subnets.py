@@ -12,7 +12,8 @@ def test_defaults(api: Api) -> None:
     assert sub["enable_dhcp"] is True and sub["ip_version"] == 4
     assert sub["dns_nameservers"] == [] and sub["host_routes"] == []
     assert sub["ipv6_ra_mode"] is None and sub["subnetpool_id"] is None
-    assert api.show("networks", p, net["id"])["subnets"] == [sub["id"]]
+    shown = api.show("networks", p, net["id"])
+    assert shown["subnets"] == [sub["id"]] and shown["revision_number"] == 1
 
 
 def test_all_attributes_and_update(api: Api) -> None:
