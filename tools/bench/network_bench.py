@@ -1,4 +1,6 @@
-"""Port-creation benchmark: ``python -m network.bench [--ports N] [--clients C] [--pid PID]``.
+"""Port-creation benchmark.
+
+    python tools/bench/network_bench.py [--ports N] [--clients C] [--pid PID]
 
 Creates N ports on one fresh /20 subnet with C concurrent clients through the
 network API (credentials from OS_* as in ``source /opt/stratus/openrc``), checks
@@ -30,7 +32,7 @@ def _rss(pid: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m network.bench")
+    parser = argparse.ArgumentParser(prog="tools/bench/network_bench.py")
     parser.add_argument("--ports", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--pid", type=int, help="The server's pid, for its RSS.")
