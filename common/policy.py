@@ -78,6 +78,13 @@ class Enforcer:
             raise exception.PolicyNotAuthorized(action=action)
         return allowed
 
+    def bind(self, ctxt: Any) -> None:
+        """Give ``ctxt`` this enforcer (for ``ctxt.can``) and its admin flag."""
+        if ctxt is None:
+            return
+        ctxt.enforcer = self
+        ctxt.is_admin = "admin" in (ctxt.roles or [])
+
     @property
     def rules(self) -> Any:
         return self._enforcer.registered_rules

@@ -45,11 +45,7 @@ class ImageApp:
                                          strict_slashes=True)
 
     def _prepare_context(self, req: wsgi_request.Request) -> None:
-        ctxt = req.context
-        if ctxt is None:
-            return
-        ctxt.enforcer = self.enforcer
-        ctxt.is_admin = "admin" in (ctxt.roles or [])
+        self.enforcer.bind(req.context)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.router(environ, start_response)
