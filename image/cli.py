@@ -16,7 +16,6 @@ import uuid
 from typing import Any, BinaryIO, Iterator, TextIO
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import session as ks_session
 
 from common.cli import client
 
@@ -24,14 +23,6 @@ CHUNK = 1 << 20
 LIST_COLUMNS = ("id", "name", "status", "visibility", "size", "disk_format")
 VISIBILITIES = ("public", "private", "shared", "community")
 _HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _mib(n: float) -> str:
@@ -105,53 +96,13 @@ class _FileBody:
             yield chunk
 
 
-def _error_text(resp: Any) -> str:
-    """The message of an image service error (plain text or JSON)."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for value in [body, *body.values()]:
-            if isinstance(value, dict) and value.get("message"):
-                return str(value["message"])
-    text = re.sub(r"<[^>]+>", " ", getattr(resp, "text", "") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if lines and re.match(r"^\d{3} ", lines[0]):
-        lines = lines[1:] or lines
-    return " ".join(lines)[:500] or "HTTP %s" % getattr(resp, "status_code", "?")
-
-
-class _Commands:
+class _Commands(client.ServiceClient):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__(args.auth_url, "image")
         self.args = args
-        self.sess: ks_session.Session = client.session_from_env(args.auth_url)
-        self.ep: dict[str, Any] = {"service_type": "image",
-                                   "interface": os.environ.get("OS_INTERFACE") or "public"}
-        if os.environ.get("OS_REGION_NAME"):
-            self.ep["region_name"] = os.environ["OS_REGION_NAME"]
-
-    def request(self, method: str, path: str, ok: tuple[int, ...] = (200,),
-                **kwargs: Any) -> Any:
-        """Send to the image API; raise CLIError with its message unless the status is ok."""
-        kwargs.setdefault("raise_exc", False)
-        try:
-            resp = self.sess.request(path, method, endpoint_filter=self.ep, **kwargs)
-        except ks_exc.EndpointNotFound:
-            raise client.CLIError(
-                "the service catalog has no image endpoint: is the image service enabled "
-                "(devstack/stack.sh with ENABLED_SERVICES including image)? "
-                "`openstack catalog list` shows what there is.")
-        if resp.status_code == 401:
-            raise ks_exc.Unauthorized(response=resp)
-        if resp.status_code not in ok:
-            raise client.CLIError("%s (HTTP %s, request %s)" % (
-                _error_text(resp), resp.status_code,
-                resp.headers.get("X-OpenStack-Request-ID", "-")))
-        return resp
 
     def find(self, name_or_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-        if _is_uuid(name_or_id):
+        if client.is_uuid(name_or_id):
             resp = self.request("GET", "/v2/images/%s" % name_or_id, ok=(200, 404))
             if resp.status_code == 200:
                 return dict(resp.json())
@@ -191,7 +142,7 @@ class _Commands:
                 return str(resp.json()["project"]["id"])
         except ks_exc.EndpointNotFound:
             pass
-        if _HEX_ID.match(name_or_id) or _is_uuid(name_or_id):
+        if _HEX_ID.match(name_or_id) or client.is_uuid(name_or_id):
             return name_or_id
         raise client.CLIError("no project %r: give the project's ID (looking a project up by "
                               "name needs the right to list projects)" % name_or_id)
@@ -366,7 +317,7 @@ def _accept(args: argparse.Namespace) -> None:
     cmd = _Commands(args)
     project = cmd.sess.get_project_id()
     image_id = args.image
-    if not _is_uuid(image_id):
+    if not client.is_uuid(image_id):
         image_id = cmd.find(image_id, {"member_status": "pending", "visibility": "shared"})["id"]
     resp = cmd.request("PUT", "/v2/images/%s/members/%s" % (image_id, project),
                        ok=(200, 404), json={"status": "accepted"})

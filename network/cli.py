@@ -12,12 +12,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import uuid
 from typing import Any
 
-from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import session as ks_session
 
 from common.cli import client
 
@@ -29,57 +25,15 @@ _PATHS = {"networks": "networks", "subnets": "subnets", "ports": "ports",
           "security_groups": "security-groups", "agents": "agents"}
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _error_text(resp: Any) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return (getattr(resp, "text", "") or "").strip()[:300] or "no details"
-    err = body.get("NeutronError") if isinstance(body, dict) else None
-    if isinstance(err, dict):
-        return "%s: %s" % (err.get("type"), err.get("message"))
-    return str(body)[:300]
-
-
-class _Commands:
+class _Commands(client.ServiceClient):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__(args.auth_url, "network", prefix="/v2.0/")
         self.args = args
-        self.sess: ks_session.Session = client.session_from_env(args.auth_url)
-        self.ep: dict[str, Any] = {"service_type": "network",
-                                   "interface": os.environ.get("OS_INTERFACE") or "public"}
-        if os.environ.get("OS_REGION_NAME"):
-            self.ep["region_name"] = os.environ["OS_REGION_NAME"]
-
-    def request(self, method: str, path: str, ok: tuple[int, ...] = (200,),
-                **kwargs: Any) -> Any:
-        """Send to the network API; raise CLIError with its message unless the status is ok."""
-        kwargs.setdefault("raise_exc", False)
-        try:
-            resp = self.sess.request("/v2.0/" + path, method, endpoint_filter=self.ep, **kwargs)
-        except ks_exc.EndpointNotFound:
-            raise client.CLIError(
-                "the service catalog has no network endpoint: is the network service enabled "
-                "(devstack/stack.sh with ENABLED_SERVICES including network)? "
-                "`openstack catalog list` shows what there is.")
-        if resp.status_code == 401:
-            raise ks_exc.Unauthorized(response=resp)
-        if resp.status_code not in ok:
-            raise client.CLIError("%s (HTTP %s, request %s)" % (
-                _error_text(resp), resp.status_code,
-                resp.headers.get("X-OpenStack-Request-ID", "-")))
-        return resp
 
     def find(self, collection: str, name_or_id: str) -> dict[str, Any]:
         singular = "security_group" if collection == "security_groups" else collection[:-1]
         path = _PATHS[collection]
-        if _is_uuid(name_or_id):
+        if client.is_uuid(name_or_id):
             resp = self.request("GET", "%s/%s" % (path, name_or_id), ok=(200, 404))
             if resp.status_code == 200:
                 return dict(resp.json()[singular])

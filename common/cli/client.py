@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import uuid
 from typing import Any, Callable, Sequence
 
 from keystoneauth1 import exceptions as ks_exc
@@ -117,3 +119,63 @@ def _message(err: ks_exc.HttpError) -> str:
     except (ValueError, AttributeError):
         pass
     return str(err.message or err)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def error_text(resp: Any) -> str:
+    """The message of an OpenStack error response, whatever the service's format."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key, value in [("", body), *body.items()]:
+            if isinstance(value, dict) and value.get("message"):
+                kind = value.get("type") if key == "NeutronError" else None
+                return ("%s: %s" % (kind, value["message"])) if kind else str(value["message"])
+    text = re.sub(r"<[^>]+>", " ", getattr(resp, "text", "") or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and re.match(r"^\d{3} ", lines[0]):
+        lines = lines[1:] or lines
+    return " ".join(lines)[:500] or "HTTP %s" % getattr(resp, "status_code", "?")
+
+
+class ServiceClient:
+    """The user's session on one service: its endpoint from the catalog (OS_INTERFACE,
+    OS_REGION_NAME), every non-``ok`` answer turned into a CLIError with its message."""
+
+    def __init__(self, auth_url: str | None, service_type: str, prefix: str = "") -> None:
+        self.sess = session_from_env(auth_url)
+        self.service_type = service_type
+        self.prefix = prefix
+        self.ep: dict[str, Any] = {"service_type": service_type,
+                                   "interface": os.environ.get("OS_INTERFACE") or "public"}
+        if os.environ.get("OS_REGION_NAME"):
+            self.ep["region_name"] = os.environ["OS_REGION_NAME"]
+
+    def request(self, method: str, path: str, ok: tuple[int, ...] = (200,),
+                **kwargs: Any) -> Any:
+        """Send ``method path``; :raises: CLIError unless the status is in ``ok``."""
+        kwargs.setdefault("raise_exc", False)
+        try:
+            resp = self.sess.request(self.prefix + path, method, endpoint_filter=self.ep,
+                                     **kwargs)
+        except ks_exc.EndpointNotFound:
+            raise CLIError(
+                "the service catalog has no %(t)s endpoint: is the %(t)s service enabled "
+                "(devstack/stack.sh with ENABLED_SERVICES including it)? "
+                "`openstack catalog list` shows what there is." % {"t": self.service_type})
+        if resp.status_code == 401:
+            raise ks_exc.Unauthorized(response=resp)
+        if resp.status_code not in ok:
+            raise CLIError("%s (HTTP %s, request %s)" % (
+                error_text(resp), resp.status_code,
+                resp.headers.get("X-OpenStack-Request-ID", "-")))
+        return resp
