@@ -34,3 +34,17 @@ class PluginManager:
             if agent["agent_type"] == agent_type and agent["host"] == host:
                 return agent
         return None
+
+    @rpc.expected(*_EXPECTED)
+    def get_active_networks_info(self, ctxt: Any, host: str) -> list[dict[str, Any]]:
+        """Networks the DHCP agent on ``host`` serves (scheduled here, DHCP ports
+        created here). Since 1.1. :raises: nothing expected."""
+        return self.plugin.dhcp.active_networks_info(ctxt, host)
+
+    @rpc.expected(*_EXPECTED)
+    def get_network_info(self, ctxt: Any, network_id: str, host: str) -> dict[str, Any] | None:
+        """One network as :meth:`get_active_networks_info` describes it, None when it is
+        gone, has no DHCP subnet or is not served by ``host``. Since 1.1."""
+        if network_id not in self.plugin.dhcp.networks_of_host(host):
+            return None
+        return self.plugin.dhcp.network_info(ctxt, network_id, host)

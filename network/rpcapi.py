@@ -9,6 +9,8 @@ from oslo_config import cfg
 from common import rpc
 
 TOPIC = "network-plugin"
+# The agent_type DHCP agents report with (the server schedules networks to them).
+DHCP_AGENT_TYPE = "DHCP agent"
 TIMEOUT = 30
 
 
@@ -17,9 +19,10 @@ class PluginAPI:
 
     History:
       1.0 - Initial: report_state, get_agent
+      1.1 - get_active_networks_info, get_network_info (DHCP agents)
     """
 
-    RPC_API_VERSION = "1.0"
+    RPC_API_VERSION = "1.1"
 
     def __init__(self, conf: cfg.ConfigOpts, timeout: float = TIMEOUT) -> None:
         self._timeout = timeout
@@ -38,4 +41,15 @@ class PluginAPI:
     def get_agent(self, ctxt: Any, agent_type: str, host: str) -> dict[str, Any] | None:
         """The agent of ``agent_type`` on ``host`` (None when it never reported)."""
         found = self._call(ctxt, "get_agent", agent_type=agent_type, host=host)
+        return dict(found) if found is not None else None
+
+    def get_active_networks_info(self, ctxt: Any, host: str) -> list[dict[str, Any]]:
+        """The networks the DHCP agent on ``host`` serves, with subnets, ports and its
+        DHCP port (scheduling unbound networks to it)."""
+        return list(self._call(ctxt, "get_active_networks_info", version="1.1", host=host))
+
+    def get_network_info(self, ctxt: Any, network_id: str, host: str) -> dict[str, Any] | None:
+        """One network served by the DHCP agent on ``host``; None when it no longer is."""
+        found = self._call(ctxt, "get_network_info", version="1.1", network_id=network_id,
+                           host=host)
         return dict(found) if found is not None else None

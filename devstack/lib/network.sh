@@ -2,8 +2,10 @@
 # (variables here are used by the scripts that source this file)
 # Network (Neutron v2.0 on port 9696): stratus-network-server owns the network
 # database, serves the API and, in the same process, the RPC endpoint the
-# agents report to (topic network-plugin). The agents come later: this hook
-# starts the server only.
+# agents report to (topic network-plugin). stratus-network-dhcp-agent (as
+# root, like stack.sh) runs after it: dnsmasq in a qdhcp-<net> namespace per
+# network with DHCP, plugged into a standalone bridge brq<net[:11]> until the
+# bridge agent exists. unstack.sh stops both through their pid files.
 #
 # Hooks (see lib/identity.sh): network_configure writes $STRATUS_ETC/network/,
 # network_init syncs the database and registers the catalog entry (service
@@ -16,6 +18,10 @@ NETWORK_CONF=$NETWORK_ETC/network.conf
 NETWORK_PASTE=$NETWORK_ETC/api-paste.ini
 NETWORK_SERVER_DAEMON=stratus-network-server
 NETWORK_SERVER_LOG=$STRATUS_LOGS/network-server.log
+NETWORK_DHCP_DAEMON=stratus-network-dhcp-agent
+NETWORK_DHCP_LOG=$STRATUS_LOGS/network-dhcp-agent.log
+# The agents' own file: no database URL, no service password.
+NETWORK_DHCP_CONF=$NETWORK_ETC/dhcp-agent.conf
 NETWORK_PUBLIC_URL=http://$SERVICE_HOST:$NETWORK_PORT
 NETWORK_LOCAL_URL=http://127.0.0.1:$NETWORK_PORT
 # Optional SQLAlchemy URL; unset means $STRATUS_DATA/network.sqlite.
@@ -27,7 +33,7 @@ PUBLIC_NETWORK_NAME=${PUBLIC_NETWORK_NAME:-public}
 PUBLIC_NETWORK_CIDR=${PUBLIC_NETWORK_CIDR:-172.24.4.0/24}
 DEMO_NETWORK_CIDR=${DEMO_NETWORK_CIDR:-10.0.0.0/24}
 
-network_packages() { :; }
+network_packages() { echo dnsmasq-base; }
 
 network_configure() {
     is_service_enabled identity ||
@@ -82,6 +88,20 @@ EOF
         die "$STRATUS_REPO/etc/network/api-paste.ini is missing from the checkout"
     write_if_changed "$NETWORK_PASTE" 644 <"$STRATUS_REPO/etc/network/api-paste.ini"
     [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_PASTE"
+    write_if_changed "$NETWORK_DHCP_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+
+[dhcp]
+state_path = $STRATUS_DATA/dhcp
+bridge_mode = standalone
+
+[agent]
+report_interval = 10
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_DHCP_CONF"
     return 0
 }
 
@@ -249,7 +269,40 @@ network_start() {
     esac
     CURRENT_LOG_OFFSET=0
     _network_wait_ready
+    _network_start_dhcp_agent
     _network_create_defaults
+}
+
+# The DHCP agent (root: namespaces, bridges, dnsmasq); ready once the server
+# lists it alive.
+_network_start_dhcp_agent() {
+    local fingerprint start alive fp_file=$STRATUS_RUN/$NETWORK_DHCP_DAEMON.fingerprint
+    fingerprint=$({
+        hash_files "$NETWORK_DHCP_CONF" "$STRATUS_INSTALL_STAMP"
+        hash_tree "$STRATUS_REPO/network" "$STRATUS_REPO/common"
+    } | sha256sum | cut -c1-32)
+    start_daemon "$NETWORK_DHCP_DAEMON" "$fingerprint" "$NETWORK_DHCP_LOG" - \
+        "$(venv_bin "$NETWORK_DHCP_DAEMON")" --config-file "$NETWORK_DHCP_CONF" \
+        --log-file "$NETWORK_DHCP_LOG"
+    start=$(now_ms)
+    CURRENT_LOG=$NETWORK_DHCP_LOG
+    while :; do
+        if ! daemon_pid "$NETWORK_DHCP_DAEMON" >/dev/null; then
+            rm -f "$fp_file.pending"
+            die "$NETWORK_DHCP_DAEMON exited; see $NETWORK_DHCP_LOG"
+        fi
+        alive=$(_network_get "$NETWORK_LOCAL_URL/v2.0/agents?agent_type=DHCP%20agent&host=$(hostname)" 2>/dev/null |
+            _network_json "[a['alive'] for a in d['agents']][:1]" 2>/dev/null || true)
+        [ "$alive" = True ] && break
+        if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
+            rm -f "$fp_file.pending"
+            die "$NETWORK_DHCP_DAEMON did not report to the server within ${SERVICE_TIMEOUT}s; see $NETWORK_DHCP_LOG"
+        fi
+        sleep 0.5
+    done
+    [ -f "$fp_file.pending" ] && mv -f "$fp_file.pending" "$fp_file"
+    info "$NETWORK_DHCP_DAEMON reports to the server ($(fmt_ms $(($(now_ms) - start))))"
+    CURRENT_LOG=$STACK_LOG
 }
 
 # _network_id COLLECTION NAME: the id of the first COLLECTION item named NAME
@@ -309,5 +362,5 @@ _network_create_defaults() {
 
 network_summary() {
     say "  Network API:   $NETWORK_PUBLIC_URL   (log $NETWORK_SERVER_LOG; config $NETWORK_CONF)"
-    say "                 server only: no agents yet (no DHCP, no L3, no wiring)"
+    say "                 DHCP agent (log $NETWORK_DHCP_LOG); no bridge/L3/metadata agents yet"
 }

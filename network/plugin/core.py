@@ -5,6 +5,8 @@ from oslo_config import cfg
 
 from common.db import engine
 from network.plugin import agents
+from network.plugin import dhcp
+from network.plugin import dhcp_notify
 from network.plugin import floatingips
 from network.plugin import l3
 from network.plugin import networks
@@ -30,3 +32,6 @@ class Plugin:
         self.agents = agents.Agents(self)
         self.quotas = agents.Quotas(self)
         self.tags = tags.Tags(self)
+        self.dhcp = dhcp.Dhcp(self)
+        # After the components: wraps their writers to notify the DHCP agents.
+        self.dhcp_notifier = dhcp_notify.install(self)

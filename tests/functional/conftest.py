@@ -371,3 +371,90 @@ def image_cloud(identity_cloud: IdentityCloud, tmp_path_factory: Any) -> Iterato
     cloud = ImageCloud(str(tmp_path_factory.mktemp("image")), identity_cloud)
     yield cloud
     cloud.stop()
+
+
+# ---------------------------------------------------------------------------
+# Network: stratus-network-server and (optionally) agents as processes
+# ---------------------------------------------------------------------------
+NEUTRON_PASSWORD = "neutron-pw"
+
+
+class NetworkCloud:
+    """A network server registered in ``identity``'s catalog, on its own RabbitMQ
+    vhost and SQLite database under ``state``; agents start with ``start_agent``."""
+
+    def __init__(self, state: str, identity: IdentityCloud) -> None:
+        self.state = state
+        self.identity = identity
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log = os.path.join(state, "network-server.log")
+        self.server: Daemon | None = None
+        self.agents: list[Daemon] = []
+        self.vhost = RabbitVhost()
+        try:
+            register_service(identity, "network", "neutron", self.url, "neutron",
+                             NEUTRON_PASSWORD)
+            self.conf = self._write_conf()
+            result = subprocess.run([script("stratus-manage"), "network", "--config-file",
+                                     self.conf, "db", "sync"], capture_output=True,
+                                    text=True, timeout=120)
+            if result.returncode != 0:
+                raise RuntimeError("network db sync failed:\n%s%s"
+                                   % (result.stdout, result.stderr))
+            self.server = Daemon([script("stratus-network-server"), "--config-file",
+                                  self.conf, "--log-file", self.log], self.log)
+            try:
+                wait_http(self.url + "/healthcheck", proc=self.server.proc)
+            except RuntimeError as err:
+                raise RuntimeError("%s\n%s" % (err, _tail(self.log))) from None
+        except BaseException:
+            self.stop()
+            raise
+
+    def _write_conf(self) -> str:
+        etc = os.path.join(self.state, "etc")
+        os.makedirs(etc, exist_ok=True)
+        shutil.copy(os.path.join(REPO, "etc", "network", "api-paste.ini"),
+                    os.path.join(etc, "api-paste.ini"))
+        ident = self.identity.url
+        text = "\n".join([
+            "[DEFAULT]", "state_path = %s" % self.state,
+            "transport_url = %s" % self.vhost.transport_url,
+            "[api]", "bind_host = 127.0.0.1", "bind_port = %d" % self.port,
+            "public_endpoint = %s" % self.url,
+            "[ml2]", "type_drivers = flat,vlan,vxlan", "tenant_network_types = vxlan",
+            "[ml2_type_flat]", "flat_networks = public",
+            "[ml2_type_vxlan]", "vni_ranges = 1:1000",
+            "[keystone_authtoken]", "www_authenticate_uri = %s" % ident,
+            "auth_url = %s" % ident, "auth_type = password", "username = neutron",
+            "password = %s" % NEUTRON_PASSWORD, "project_name = service",
+            "user_domain_name = Default", "project_domain_name = Default",
+            "[oslo_messaging_notifications]", "driver = messagingv2"])
+        path = os.path.join(etc, "network.conf")
+        with open(path, "w") as handle:
+            handle.write(text + "\n")
+        return path
+
+    def start_agent(self, binary: str, name: str, conf_text: str) -> Daemon:
+        """Start agent ``binary`` with the vhost's transport_url plus ``conf_text``."""
+        path = os.path.join(self.state, "etc", name + ".conf")
+        with open(path, "w") as handle:
+            handle.write("[DEFAULT]\ntransport_url = %s\n%s\n"
+                         % (self.vhost.transport_url, conf_text))
+        log = os.path.join(self.state, name + ".log")
+        agent = Daemon([script(binary), "--config-file", path, "--log-file", log], log)
+        self.agents.append(agent)
+        return agent
+
+    def session(self) -> Any:
+        return admin_session(self.identity)
+
+    def logs(self) -> str:
+        return "\n".join([_tail(self.log)] + [_tail(a.log) for a in self.agents])
+
+    def stop(self) -> None:
+        for daemon in [*self.agents, self.server]:
+            if daemon is not None:
+                daemon.stop()
+        self.vhost.delete()

@@ -65,3 +65,17 @@ def test_models_match_migrations(tmp_path: Any) -> None:
         diff = autogenerate.compare_metadata(mc, models.Base.metadata)
     plugin.db.dispose()
     assert diff == []
+
+
+def test_dhcp_agent_contract() -> None:
+    from network.agents.dhcp import manager as dhcp_manager
+    from network.agents.dhcp import rpcapi as dhcp_rpcapi
+    assert dhcp_manager.DhcpAgentManager.target.version == \
+        dhcp_rpcapi.DhcpAgentAPI.RPC_API_VERSION
+    server = {n: m for n, m in _public(dhcp_manager.DhcpAgentManager).items()
+              if n not in ("resync_now", "configurations")}
+    client = _public(dhcp_rpcapi.DhcpAgentAPI)
+    assert set(server) == set(client) == {"network_changed"}
+    for name, method in server.items():
+        assert list(inspect.signature(method).parameters) == list(
+            inspect.signature(client[name]).parameters), name

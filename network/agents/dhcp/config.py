@@ -1,0 +1,38 @@
+"""Options of stratus-network-dhcp-agent (read at call time, never cached)."""
+from __future__ import annotations
+
+from oslo_config import cfg
+
+DHCP_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("state_path", default="/var/lib/stratus/dhcp",
+               help="Directory holding one sub-directory per network: dnsmasq's pid, "
+                    "hosts, options and lease files."),
+    cfg.StrOpt("dnsmasq_binary", default="dnsmasq", help="The dnsmasq executable."),
+    cfg.StrOpt("ip_binary", default="ip", help="The iproute2 ``ip`` executable."),
+    cfg.StrOpt("bridge_mode", default="standalone", choices=["standalone", "none"],
+               help="standalone: the agent creates the network's bridge brq<net id[:11]> "
+                    "in the main namespace and plugs the DHCP port into it (until the "
+                    "bridge agent does); none: the DHCP port's outer veth end is left "
+                    "for the bridge agent."),
+    cfg.IntOpt("lease_time", default=86400, min=120, help="DHCP lease time, seconds."),
+    cfg.BoolOpt("metadata_route", default=True,
+                help="Push a classless static route to 169.254.169.254 via the DHCP "
+                     "port's address (where the metadata proxy will listen)."),
+    cfg.FloatOpt("resync_interval", default=30.0, min=0,
+                 help="Seconds between two full resyncs with the server (0: only at start)."),
+]
+
+AGENT_OPTS: list[cfg.Opt] = [
+    cfg.FloatOpt("report_interval", default=10.0, min=0.01,
+                 help="Seconds between two heartbeats sent to the network server."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register ``[dhcp]`` and ``[agent] report_interval`` (idempotent)."""
+    conf.register_opts(DHCP_OPTS, group="dhcp")
+    conf.register_opts(AGENT_OPTS, group="agent")
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [("dhcp", DHCP_OPTS), ("agent", AGENT_OPTS)]

@@ -1,0 +1,116 @@
+"""What dnsmasq is given for one network: hosts file, options file, command line.
+
+Pure functions of the network as the server describes it (see
+``network.plugin.dhcp``); nothing here touches the system.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import Any
+
+METADATA_CIDR = "169.254.169.254/32"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The rendered configuration of one network's dnsmasq."""
+
+    argv: list[str]
+    hosts: str
+    opts: str
+
+
+def hostname(ip: str) -> str:
+    """``host-10-0-0-5`` for ``10.0.0.5`` (colons become dashes for IPv6)."""
+    return "host-" + ip.replace(".", "-").replace(":", "-")
+
+
+def dhcp_subnets(network: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in network["subnets"] if s.get("enable_dhcp", True)]
+
+
+def render_hosts(network: dict[str, Any]) -> str:
+    """One ``mac,host-<ip>,ip`` line per address of a port on a DHCP subnet."""
+    subnet_ids = {s["id"] for s in dhcp_subnets(network)}
+    lines = []
+    for port in sorted(network["ports"], key=lambda p: p["id"]):
+        for fixed in port["fixed_ips"]:
+            if fixed["subnet_id"] not in subnet_ids:
+                continue
+            ip = fixed["ip_address"]
+            shown = "[%s]" % ip if ":" in ip else ip
+            lines.append("%s,%s,%s" % (port["mac_address"], hostname(ip), shown))
+    return "".join(line + "\n" for line in lines)
+
+
+def _dhcp_ip(network: dict[str, Any], subnet_id: str) -> str | None:
+    for fixed in network["dhcp_port"]["fixed_ips"]:
+        if fixed["subnet_id"] == subnet_id:
+            return str(fixed["ip_address"])
+    return None
+
+
+def render_opts(network: dict[str, Any], metadata_route: bool = True) -> str:
+    """Per-subnet options (tagged ``subnet-<id>``): router, DNS servers, MTU (26) and
+    classless static routes (121) for host routes and the metadata address."""
+    lines = []
+    mtu = network.get("mtu")
+    for sub in dhcp_subnets(network):
+        if sub["ip_version"] != 4:
+            continue
+        tag = "tag:subnet-%s" % sub["id"]
+        gateway = sub.get("gateway_ip")
+        lines.append("%s,option:router%s" % (tag, "," + gateway if gateway else ""))
+        if sub.get("dns_nameservers"):
+            lines.append("%s,option:dns-server,%s" % (tag, ",".join(sub["dns_nameservers"])))
+        if mtu:
+            lines.append("%s,option:mtu,%d" % (tag, int(mtu)))
+        routes = [(r["destination"], r["nexthop"]) for r in sub.get("host_routes") or []]
+        dhcp_ip = _dhcp_ip(network, sub["id"])
+        if metadata_route and dhcp_ip and not any(d == METADATA_CIDR for d, _ in routes):
+            routes.append((METADATA_CIDR, dhcp_ip))
+        if routes:
+            # With option 121 clients ignore option 3: the default route goes in too.
+            if gateway and not any(d == "0.0.0.0/0" for d, _ in routes):
+                routes.append(("0.0.0.0/0", gateway))
+            lines.append("%s,option:classless-static-route,%s" % (
+                tag, ",".join("%s,%s" % (d, n) for d, n in routes)))
+    return "".join(line + "\n" for line in lines)
+
+
+def render_argv(network: dict[str, Any], directory: str, interface: str, binary: str,
+                lease_time: int) -> list[str]:
+    """dnsmasq's command line: DHCP only (no DNS), static leases on every DHCP subnet."""
+    argv = [binary, "--no-hosts", "--no-resolv", "--port=0", "--conf-file=/dev/null",
+            "--bind-interfaces", "--interface=%s" % interface, "--except-interface=lo",
+            "--dhcp-authoritative",
+            "--pid-file=%s" % os.path.join(directory, "pid"),
+            "--dhcp-hostsfile=%s" % os.path.join(directory, "host"),
+            "--dhcp-optsfile=%s" % os.path.join(directory, "opts"),
+            "--dhcp-leasefile=%s" % os.path.join(directory, "leases")]
+    for sub in dhcp_subnets(network):
+        net = ipaddress.ip_network(sub["cidr"], strict=False)
+        if net.version == 4:
+            argv.append("--dhcp-range=set:subnet-%s,%s,static,%s,%ds" % (
+                sub["id"], net.network_address, net.netmask, lease_time))
+        else:
+            argv.append("--dhcp-range=set:subnet-%s,%s,static,%d,%ds" % (
+                sub["id"], net.network_address, net.prefixlen, lease_time))
+    return argv
+
+
+def render(network: dict[str, Any], directory: str, interface: str, binary: str,
+           lease_time: int, metadata_route: bool) -> Config:
+    """Everything dnsmasq needs for ``network``."""
+    return Config(argv=render_argv(network, directory, interface, binary, lease_time),
+                  hosts=render_hosts(network), opts=render_opts(network, metadata_route))
+
+
+def port_cidrs(network: dict[str, Any]) -> list[str]:
+    """The DHCP port's addresses with their subnets' prefix lengths (``10.0.0.2/24``)."""
+    prefix = {s["id"]: ipaddress.ip_network(s["cidr"], strict=False).prefixlen
+              for s in network["subnets"]}
+    return ["%s/%d" % (f["ip_address"], prefix[f["subnet_id"]])
+            for f in network["dhcp_port"]["fixed_ips"] if f["subnet_id"] in prefix]
