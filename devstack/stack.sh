@@ -35,6 +35,8 @@ source "$HERE/lib/rabbitmq.sh"
 source "$HERE/lib/python.sh"
 # shellcheck source=devstack/lib/accounts.sh
 source "$HERE/lib/accounts.sh"
+# shellcheck source=devstack/lib/rest.sh
+source "$HERE/lib/rest.sh"
 enable_error_trap
 RETRY_HINT="re-run devstack/stack.sh (it is safe to re-run)"
 

@@ -84,48 +84,6 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# REST probes with curl (much faster than one `openstack` process per check)
-# ---------------------------------------------------------------------------
-_IMAGE_TOKEN=''
-
-# Get an admin token from identity into _IMAGE_TOKEN, once per run (call it
-# in the main shell, not in $(...), so that it sticks).
-_image_ensure_token() {
-    local body headers
-    [ -n "$_IMAGE_TOKEN" ] && return 0
-    body=$(ADMIN_PASSWORD=$ADMIN_PASSWORD "$STRATUS_VENV/bin/python" -c '
-import json, os
-print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-    "name": "admin", "domain": {"name": "Default"}, "password": os.environ["ADMIN_PASSWORD"]}}},
-    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}))')
-    headers=$(curl -sS --max-time 30 -o /dev/null -D - -H 'Content-Type: application/json' \
-        --data-binary @- "$IDENTITY_LOCAL_URL/v3/auth/tokens" <<<"$body" 2>>"$STACK_LOG") ||
-        die "cannot reach identity at $IDENTITY_LOCAL_URL for a token; see $IDENTITY_LOG"
-    _IMAGE_TOKEN=$(sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *\([^[:space:]]*\).*/\1/p' <<<"$headers")
-    [ -n "$_IMAGE_TOKEN" ] ||
-        die "identity refused the admin password (no token from $IDENTITY_LOCAL_URL/v3/auth/tokens); is ADMIN_PASSWORD the one the cloud was set up with?"
-    return 0
-}
-
-# _image_get URL: GET with the admin token; prints the body, fails on non-2xx.
-_image_get() {
-    _image_ensure_token
-    curl -fsS --max-time 30 -H "X-Auth-Token: $_IMAGE_TOKEN" "$1"
-}
-
-# _image_json PYTHON_EXPR: read JSON on stdin as `d` and print the expression
-# (a list is printed one item a line).
-_image_json() {
-    "$STRATUS_VENV/bin/python" -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-for x in (r if isinstance(r, list) else [r]):
-    print(x)
-' "$1"
-}
-
-# ---------------------------------------------------------------------------
 # Database and catalog
 # ---------------------------------------------------------------------------
 
@@ -145,12 +103,12 @@ _image_init_hash() {
 # lines (sorted); empty when the service is missing.
 _image_catalog_endpoints() {
     local services id
-    services=$(_image_get "$IDENTITY_LOCAL_URL/v3/services?type=image") || return 1
-    id=$(_image_json '[s["id"] for s in d["services"] if s.get("name") == "glance"]' <<<"$services" |
+    services=$(rest_get "$IDENTITY_LOCAL_URL/v3/services?type=image") || return 1
+    id=$(json_expr '[s["id"] for s in d["services"] if s.get("name") == "glance"]' <<<"$services" |
         head -n 1)
     [ -n "$id" ] || return 0
-    _image_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
-        _image_json '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
+    rest_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
+        json_expr '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
         LC_ALL=C sort
 }
 
@@ -163,7 +121,7 @@ _image_catalog_wanted() {
 _image_register_catalog() {
     local have iface line
     CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
-    _image_ensure_token
+    rest_admin_token
     have=$(_image_catalog_endpoints) ||
         die "cannot read the image service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
     if [ "$have" = "$(_image_catalog_wanted)" ]; then
@@ -215,7 +173,7 @@ image_init() {
 _image_wait_registry() {
     local start code
     start=$(now_ms)
-    _image_ensure_token
+    rest_admin_token
     CURRENT_LOG=$IMAGE_REGISTRY_LOG
     CURRENT_LOG_OFFSET=${1:-0}
     CURRENT_SEE_ALSO=$IMAGE_API_LOG
@@ -224,7 +182,7 @@ _image_wait_registry() {
             die "$IMAGE_REGISTRY_DAEMON exited; see $IMAGE_REGISTRY_LOG"
         daemon_pid "$IMAGE_API_DAEMON" >/dev/null ||
             die "$IMAGE_API_DAEMON exited; see $IMAGE_API_LOG"
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Auth-Token: $_IMAGE_TOKEN" \
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Auth-Token: $REST_ADMIN_TOKEN" \
             "$IMAGE_LOCAL_URL/v2/images?limit=1" 2>/dev/null || true)
         [ "$code" = 200 ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
@@ -244,14 +202,14 @@ _image_wait_registry() {
 # Upload $IMAGE_TEST_NAME (public, raw, bare) unless an active one exists.
 _image_upload_test_image() {
     local listing ids id file
-    listing=$(_image_get "$IMAGE_LOCAL_URL/v2/images?name=$IMAGE_TEST_NAME") ||
+    listing=$(rest_get "$IMAGE_LOCAL_URL/v2/images?name=$IMAGE_TEST_NAME") ||
         die "cannot list images at $IMAGE_LOCAL_URL; see $IMAGE_API_LOG"
-    if [ -n "$(_image_json '[i["id"] for i in d["images"] if i["status"] == "active"]' <<<"$listing")" ]; then
+    if [ -n "$(json_expr '[i["id"] for i in d["images"] if i["status"] == "active"]' <<<"$listing")" ]; then
         info "test image $IMAGE_TEST_NAME exists"
         return 0
     fi
     # Left over from an interrupted run (queued, saving, killed): replace it.
-    ids=$(_image_json '[i["id"] for i in d["images"]]' <<<"$listing")
+    ids=$(json_expr '[i["id"] for i in d["images"]]' <<<"$listing")
     for id in $ids; do
         info "deleting the unfinished test image $id"
         quiet admin_openstack image delete "$id"

@@ -106,46 +106,6 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
-# REST probes with curl
-# ---------------------------------------------------------------------------
-_NETWORK_TOKEN=''
-
-# Get an admin token into _NETWORK_TOKEN, once per run (call it in the main shell).
-_network_ensure_token() {
-    local body headers
-    [ -n "$_NETWORK_TOKEN" ] && return 0
-    body=$(ADMIN_PASSWORD=$ADMIN_PASSWORD "$STRATUS_VENV/bin/python" -c '
-import json, os
-print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-    "name": "admin", "domain": {"name": "Default"}, "password": os.environ["ADMIN_PASSWORD"]}}},
-    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}))')
-    headers=$(curl -sS --max-time 30 -o /dev/null -D - -H 'Content-Type: application/json' \
-        --data-binary @- "$IDENTITY_LOCAL_URL/v3/auth/tokens" <<<"$body" 2>>"$STACK_LOG") ||
-        die "cannot reach identity at $IDENTITY_LOCAL_URL for a token; see $IDENTITY_LOG"
-    _NETWORK_TOKEN=$(sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *\([^[:space:]]*\).*/\1/p' <<<"$headers")
-    [ -n "$_NETWORK_TOKEN" ] ||
-        die "identity refused the admin password (no token from $IDENTITY_LOCAL_URL/v3/auth/tokens)"
-    return 0
-}
-
-_network_get() {
-    _network_ensure_token
-    curl -fsS --max-time 30 -H "X-Auth-Token: $_NETWORK_TOKEN" "$1"
-}
-
-# _network_json PYTHON_EXPR: read JSON on stdin as `d`, print the expression
-# (a list one item a line).
-_network_json() {
-    "$STRATUS_VENV/bin/python" -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-for x in (r if isinstance(r, list) else [r]):
-    print(x)
-' "$1"
-}
-
-# ---------------------------------------------------------------------------
 # Database and catalog
 # ---------------------------------------------------------------------------
 
@@ -164,12 +124,12 @@ _network_init_hash() {
 # The endpoints of service neutron, as sorted "interface url region" lines.
 _network_catalog_endpoints() {
     local services id
-    services=$(_network_get "$IDENTITY_LOCAL_URL/v3/services?type=network") || return 1
-    id=$(_network_json '[s["id"] for s in d["services"] if s.get("name") == "neutron"]' \
+    services=$(rest_get "$IDENTITY_LOCAL_URL/v3/services?type=network") || return 1
+    id=$(json_expr '[s["id"] for s in d["services"] if s.get("name") == "neutron"]' \
         <<<"$services" | head -n 1)
     [ -n "$id" ] || return 0
-    _network_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
-        _network_json '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
+    rest_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
+        json_expr '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
         LC_ALL=C sort
 }
 
@@ -182,7 +142,7 @@ _network_catalog_wanted() {
 _network_register_catalog() {
     local have iface line
     CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
-    _network_ensure_token
+    rest_admin_token
     have=$(_network_catalog_endpoints) ||
         die "cannot read the network service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
     if [ "$have" = "$(_network_catalog_wanted)" ]; then
@@ -231,13 +191,13 @@ network_init() {
 _network_wait_ready() {
     local start code
     start=$(now_ms)
-    _network_ensure_token
+    rest_admin_token
     CURRENT_LOG=$NETWORK_SERVER_LOG
     while :; do
         daemon_pid "$NETWORK_SERVER_DAEMON" >/dev/null ||
             die "$NETWORK_SERVER_DAEMON exited; see $NETWORK_SERVER_LOG"
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-            -H "X-Auth-Token: $_NETWORK_TOKEN" "$NETWORK_LOCAL_URL/v2.0/networks?limit=1" \
+            -H "X-Auth-Token: $REST_ADMIN_TOKEN" "$NETWORK_LOCAL_URL/v2.0/networks?limit=1" \
             2>/dev/null || true)
         [ "$code" = 200 ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
@@ -291,8 +251,8 @@ _network_start_dhcp_agent() {
             rm -f "$fp_file.pending"
             die "$NETWORK_DHCP_DAEMON exited; see $NETWORK_DHCP_LOG"
         fi
-        alive=$(_network_get "$NETWORK_LOCAL_URL/v2.0/agents?agent_type=DHCP%20agent&host=$(hostname)" 2>/dev/null |
-            _network_json "[a['alive'] for a in d['agents']][:1]" 2>/dev/null || true)
+        alive=$(rest_get "$NETWORK_LOCAL_URL/v2.0/agents?agent_type=DHCP%20agent&host=$(hostname)" 2>/dev/null |
+            json_expr "[a['alive'] for a in d['agents']][:1]" 2>/dev/null || true)
         [ "$alive" = True ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
             rm -f "$fp_file.pending"
@@ -308,8 +268,8 @@ _network_start_dhcp_agent() {
 # _network_id COLLECTION NAME: the id of the first COLLECTION item named NAME
 # (empty when there is none).
 _network_id() {
-    _network_get "$NETWORK_LOCAL_URL/v2.0/$1?name=$2&fields=id" |
-        _network_json "[i['id'] for i in d['$1']][:1]"
+    rest_get "$NETWORK_LOCAL_URL/v2.0/$1?name=$2&fields=id" |
+        json_expr "[i['id'] for i in d['$1']][:1]"
 }
 
 # The networks every cloud starts with: an external flat network
@@ -344,14 +304,14 @@ _network_create_defaults() {
         quiet admin_openstack router create --project demo router1
         router=$(_network_id routers router1)
     fi
-    gw=$(_network_get "$NETWORK_LOCAL_URL/v2.0/routers/$router" |
-        _network_json "d['router']['external_gateway_info'] is not None")
+    gw=$(rest_get "$NETWORK_LOCAL_URL/v2.0/routers/$router" |
+        json_expr "d['router']['external_gateway_info'] is not None")
     if [ "$gw" != True ]; then
         info "setting router1's gateway on $PUBLIC_NETWORK_NAME"
         quiet admin_openstack router set --external-gateway "$PUBLIC_NETWORK_NAME" router1
     fi
-    ifaces=$(_network_get "$NETWORK_LOCAL_URL/v2.0/ports?device_id=$router&device_owner=network:router_interface&fields=id" |
-        _network_json "[p['id'] for p in d['ports']]")
+    ifaces=$(rest_get "$NETWORK_LOCAL_URL/v2.0/ports?device_id=$router&device_owner=network:router_interface&fields=id" |
+        json_expr "[p['id'] for p in d['ports']]")
     if [ -z "$ifaces" ]; then
         info "attaching private-subnet to router1"
         quiet admin_openstack router add subnet router1 private-subnet
