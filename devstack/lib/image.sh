@@ -99,56 +99,6 @@ _image_init_hash() {
     } | sha256sum | cut -c1-32
 }
 
-# The endpoints of the image service in the catalog, as "interface url region"
-# lines (sorted); empty when the service is missing.
-_image_catalog_endpoints() {
-    local services id
-    services=$(rest_get "$IDENTITY_LOCAL_URL/v3/services?type=image") || return 1
-    id=$(json_expr '[s["id"] for s in d["services"] if s.get("name") == "glance"]' <<<"$services" |
-        head -n 1)
-    [ -n "$id" ] || return 0
-    rest_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
-        json_expr '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
-        LC_ALL=C sort
-}
-
-_image_catalog_wanted() {
-    printf '%s %s %s\n' admin "$IMAGE_PUBLIC_URL" "$REGION_NAME" \
-        internal "$IMAGE_PUBLIC_URL" "$REGION_NAME" public "$IMAGE_PUBLIC_URL" "$REGION_NAME"
-}
-
-# Service `glance` of type image with its three endpoints in $REGION_NAME.
-_image_register_catalog() {
-    local have iface line
-    CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
-    rest_admin_token
-    have=$(_image_catalog_endpoints) ||
-        die "cannot read the image service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
-    if [ "$have" = "$(_image_catalog_wanted)" ]; then
-        info "catalog: service glance (image) and its endpoints exist"
-        return 0
-    fi
-    if ! admin_openstack service show glance >/dev/null 2>>"$STACK_LOG"; then
-        info "creating service glance (type image)"
-        quiet admin_openstack service create --name glance --description "Image service" image
-    fi
-    for iface in public internal admin; do
-        line="$iface $IMAGE_PUBLIC_URL $REGION_NAME"
-        grep -qxF "$line" <<<"$have" && continue
-        # An endpoint of this interface with another URL or region: replace it.
-        if grep -q "^$iface " <<<"$have"; then
-            info "replacing the $iface image endpoint ($(grep "^$iface " <<<"$have" | head -n 1))"
-            admin_openstack endpoint list --service glance --interface "$iface" -f value -c ID \
-                2>>"$STACK_LOG" | while read -r id; do
-                quiet admin_openstack endpoint delete "$id"
-            done
-        fi
-        info "creating the $iface image endpoint $IMAGE_PUBLIC_URL ($REGION_NAME)"
-        quiet admin_openstack endpoint create --region "$REGION_NAME" glance "$iface" "$IMAGE_PUBLIC_URL"
-    done
-    CURRENT_SEE_ALSO=''
-}
-
 image_init() {
     mkdir -p "$IMAGE_DATA/data" "$IMAGE_DATA/staging"
     if [ -z "$DATABASE_URL_IMAGE" ] && [ -s "$STRATUS_DATA/image.sqlite" ] &&
@@ -160,7 +110,7 @@ image_init() {
         image_manage db sync
         _image_init_hash >"$IMAGE_INIT_STAMP"
     fi
-    _image_register_catalog
+    ensure_catalog_service glance image "Image service" "$IMAGE_PUBLIC_URL"
 }
 
 # ---------------------------------------------------------------------------

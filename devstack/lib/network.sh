@@ -121,54 +121,6 @@ _network_init_hash() {
     } | sha256sum | cut -c1-32
 }
 
-# The endpoints of service neutron, as sorted "interface url region" lines.
-_network_catalog_endpoints() {
-    local services id
-    services=$(rest_get "$IDENTITY_LOCAL_URL/v3/services?type=network") || return 1
-    id=$(json_expr '[s["id"] for s in d["services"] if s.get("name") == "neutron"]' \
-        <<<"$services" | head -n 1)
-    [ -n "$id" ] || return 0
-    rest_get "$IDENTITY_LOCAL_URL/v3/endpoints?service_id=$id" |
-        json_expr '["%s %s %s" % (e["interface"], e["url"], e.get("region_id") or e.get("region")) for e in d["endpoints"]]' |
-        LC_ALL=C sort
-}
-
-_network_catalog_wanted() {
-    printf '%s %s %s\n' admin "$NETWORK_PUBLIC_URL" "$REGION_NAME" \
-        internal "$NETWORK_PUBLIC_URL" "$REGION_NAME" public "$NETWORK_PUBLIC_URL" "$REGION_NAME"
-}
-
-# Service `neutron` of type network with its three endpoints in $REGION_NAME.
-_network_register_catalog() {
-    local have iface line
-    CURRENT_SEE_ALSO="$IDENTITY_LOG (the identity API's log)"
-    rest_admin_token
-    have=$(_network_catalog_endpoints) ||
-        die "cannot read the network service's catalog entry from identity at $IDENTITY_LOCAL_URL; see $IDENTITY_LOG"
-    if [ "$have" = "$(_network_catalog_wanted)" ]; then
-        info "catalog: service neutron (network) and its endpoints exist"
-        return 0
-    fi
-    if ! admin_openstack service show neutron >/dev/null 2>>"$STACK_LOG"; then
-        info "creating service neutron (type network)"
-        quiet admin_openstack service create --name neutron --description "Network service" network
-    fi
-    for iface in public internal admin; do
-        line="$iface $NETWORK_PUBLIC_URL $REGION_NAME"
-        grep -qxF "$line" <<<"$have" && continue
-        if grep -q "^$iface " <<<"$have"; then
-            info "replacing the $iface network endpoint ($(grep "^$iface " <<<"$have" | head -n 1))"
-            admin_openstack endpoint list --service neutron --interface "$iface" -f value -c ID \
-                2>>"$STACK_LOG" | while read -r id; do
-                quiet admin_openstack endpoint delete "$id"
-            done
-        fi
-        info "creating the $iface network endpoint $NETWORK_PUBLIC_URL ($REGION_NAME)"
-        quiet admin_openstack endpoint create --region "$REGION_NAME" neutron "$iface" "$NETWORK_PUBLIC_URL"
-    done
-    CURRENT_SEE_ALSO=''
-}
-
 network_init() {
     if [ -z "$DATABASE_URL_NETWORK" ] && [ -s "$STRATUS_DATA/network.sqlite" ] &&
         [ -f "$NETWORK_INIT_STAMP" ] && [ "$(cat "$NETWORK_INIT_STAMP")" = "$(_network_init_hash)" ]; then
@@ -179,7 +131,7 @@ network_init() {
         network_manage db sync
         _network_init_hash >"$NETWORK_INIT_STAMP"
     fi
-    _network_register_catalog
+    ensure_catalog_service neutron network "Network service" "$NETWORK_PUBLIC_URL"
 }
 
 # ---------------------------------------------------------------------------
