@@ -94,6 +94,40 @@ class Component:
         return self.core.db  # type: ignore[no-any-return]
 
 
+class Readable(Component):
+    """A component whose rows are read the same way: ``get_row`` (404 when the
+    caller may not see it), ``get`` and ``get_all``. Subclasses give ``model``,
+    ``not_found(id)``, ``visible_query(ctxt)`` and ``to_dict(row, tags)``."""
+
+    model: Any = None
+
+    def not_found(self, obj_id: str) -> Exception:
+        raise NotImplementedError  # every subclass names its own 404
+
+    def visible_query(self, ctxt: Any) -> Any:
+        raise NotImplementedError
+
+    def render(self, s: orm.Session, row: Any, tags: dict[str, list[str]]) -> dict[str, Any]:
+        return self.to_dict(row, tags)  # type: ignore[attr-defined, no-any-return]
+
+    def get_row(self, s: orm.Session, ctxt: Any, obj_id: str) -> Any:
+        row = s.scalar(self.visible_query(ctxt).where(self.model.id == obj_id))
+        if row is None:
+            raise self.not_found(obj_id)
+        return row
+
+    def get(self, ctxt: Any, obj_id: str) -> dict[str, Any]:
+        with self.db.reader() as s:
+            row = self.get_row(s, ctxt, obj_id)
+            return self.render(s, row, load_tags(s, [row.id]))
+
+    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
+        with self.db.reader() as s:
+            rows = list(s.scalars(self.visible_query(ctxt)))
+            tags = load_tags(s, [r.id for r in rows])
+            return [self.render(s, r, tags) for r in rows]
+
+
 def standard(row: Any, tags: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The standard attributes of ``row`` (and project_id/tenant_id when it has one)."""
     out: dict[str, Any] = {

@@ -14,7 +14,12 @@ from network.plugin import base
 from network.plugin import l3
 
 
-class FloatingIPs(base.Component):
+class FloatingIPs(base.Readable):
+
+    model = models.FloatingIP
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.FloatingIPNotFound(floatingip_id=obj_id)
 
     def to_dict(self, row: models.FloatingIP, tags: dict[str, list[str]]) -> dict[str, Any]:
         out = {"id": row.id, "floating_ip_address": row.floating_ip_address,
@@ -29,22 +34,6 @@ class FloatingIPs(base.Component):
         if not base.is_admin(ctxt):
             query = query.where(models.FloatingIP.project_id == base.project_of(ctxt))
         return query
-
-    def get_row(self, s: orm.Session, ctxt: Any, fip_id: str) -> models.FloatingIP:
-        row = s.scalar(self.visible_query(ctxt).where(models.FloatingIP.id == fip_id))
-        if row is None:
-            raise exception.FloatingIPNotFound(floatingip_id=fip_id)
-        return row
-
-    def get(self, ctxt: Any, fip_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            return self.to_dict(self.get_row(s, ctxt, fip_id), base.load_tags(s, [fip_id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(r, tags) for r in rows]
 
     @base.retry_db
     def create(self, ctxt: Any, body: dict[str, Any], attempt: int = 0) -> dict[str, Any]:

@@ -16,7 +16,15 @@ GW = "network:router_gateway"
 FIP = "network:floatingip"
 
 
-class Routers(base.Component):
+class Routers(base.Readable):
+
+    model = models.Router
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.RouterNotFound(router_id=obj_id)
+
+    def render(self, s: orm.Session, row: Any, tags: dict[str, list[str]]) -> dict[str, Any]:
+        return self.to_dict(s, row, tags)
 
     def to_dict(self, s: orm.Session, row: models.Router,
                 tags: dict[str, list[str]]) -> dict[str, Any]:
@@ -40,23 +48,6 @@ class Routers(base.Component):
         if not base.is_admin(ctxt):
             query = query.where(models.Router.project_id == base.project_of(ctxt))
         return query
-
-    def get_row(self, s: orm.Session, ctxt: Any, router_id: str) -> models.Router:
-        row = s.scalar(self.visible_query(ctxt).where(models.Router.id == router_id))
-        if row is None:
-            raise exception.RouterNotFound(router_id=router_id)
-        return row
-
-    def get(self, ctxt: Any, router_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            return self.to_dict(s, self.get_row(s, ctxt, router_id),
-                                base.load_tags(s, [router_id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(s, r, tags) for r in rows]
 
     @base.retry_db
     def create(self, ctxt: Any, body: dict[str, Any], attempt: int = 0) -> dict[str, Any]:

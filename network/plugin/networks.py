@@ -24,9 +24,14 @@ def _ranges(items: list[str]) -> list[tuple[int, int]]:
     return found
 
 
-class Networks(base.Component):
+class Networks(base.Readable):
 
     # -- views -----------------------------------------------------------------------
+
+    model = models.Network
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.NetworkNotFound(net_id=obj_id)
 
     def to_dict(self, row: models.Network, tags: dict[str, list[str]]) -> dict[str, Any]:
         seg = row.segments[0] if row.segments else None
@@ -52,12 +57,6 @@ class Networks(base.Component):
                                        models.Network.external.is_(True)))
         return query
 
-    def get_row(self, s: orm.Session, ctxt: Any, net_id: str) -> models.Network:
-        row = s.scalar(self.visible_query(ctxt).where(models.Network.id == net_id))
-        if row is None:
-            raise exception.NetworkNotFound(net_id=net_id)
-        return row
-
     def owner_info(self, net_id: str) -> dict[str, Any] | None:
         """Owner, shared and external flags of a network, whoever asks (policy targets)."""
         with self.db.reader() as s:
@@ -78,17 +77,6 @@ class Networks(base.Component):
                 raise exception.NetworkNotFound(net_id=net_id)
 
     # -- API -------------------------------------------------------------------------
-
-    def get(self, ctxt: Any, net_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            row = self.get_row(s, ctxt, net_id)
-            return self.to_dict(row, base.load_tags(s, [row.id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(r, tags) for r in rows]
 
     @base.retry_db
     def create(self, ctxt: Any, body: dict[str, Any], attempt: int = 0) -> dict[str, Any]:

@@ -30,7 +30,12 @@ def network_owned(owner: str) -> bool:
     return owner.startswith("network:")
 
 
-class Ports(base.Component):
+class Ports(base.Readable):
+
+    model = models.Port
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.PortNotFound(port_id=obj_id)
 
     def to_dict(self, row: models.Port, tags: dict[str, list[str]]) -> dict[str, Any]:
         binding = row.binding
@@ -65,22 +70,6 @@ class Ports(base.Component):
                 models.Port.project_id == base.project_of(ctxt),
                 models.Network.project_id == base.project_of(ctxt)))
         return query
-
-    def get_row(self, s: orm.Session, ctxt: Any, port_id: str) -> models.Port:
-        row = s.scalar(self.visible_query(ctxt).where(models.Port.id == port_id))
-        if row is None:
-            raise exception.PortNotFound(port_id=port_id)
-        return row
-
-    def get(self, ctxt: Any, port_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            return self.to_dict(self.get_row(s, ctxt, port_id), base.load_tags(s, [port_id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(r, tags) for r in rows]
 
     @base.retry_db
     def create(self, ctxt: Any, body: dict[str, Any], attempt: int = 0) -> dict[str, Any]:

@@ -16,7 +16,12 @@ from network.plugin import ipam
 _PREFIX_DEFAULTS = {4: (8, 32), 6: (64, 128)}
 
 
-class Subnets(base.Component):
+class Subnets(base.Readable):
+
+    model = models.Subnet
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.SubnetNotFound(subnet_id=obj_id)
 
     def to_dict(self, row: models.Subnet, tags: dict[str, list[str]]) -> dict[str, Any]:
         out = {
@@ -41,23 +46,6 @@ class Subnets(base.Component):
                 models.Network.project_id == base.project_of(ctxt),
                 models.Network.shared.is_(True)))
         return query
-
-    def get_row(self, s: orm.Session, ctxt: Any, subnet_id: str) -> models.Subnet:
-        row = s.scalar(self.visible_query(ctxt).where(models.Subnet.id == subnet_id))
-        if row is None:
-            raise exception.SubnetNotFound(subnet_id=subnet_id)
-        return row
-
-    def get(self, ctxt: Any, subnet_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            row = self.get_row(s, ctxt, subnet_id)
-            return self.to_dict(row, base.load_tags(s, [row.id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(r, tags) for r in rows]
 
     @base.retry_db
     def create(self, ctxt: Any, body: dict[str, Any], attempt: int = 0) -> dict[str, Any]:
@@ -222,7 +210,12 @@ class Subnets(base.Component):
             s.delete(row)
 
 
-class SubnetPools(base.Component):
+class SubnetPools(base.Readable):
+
+    model = models.SubnetPool
+
+    def not_found(self, obj_id: str) -> Exception:
+        return exception.SubnetPoolNotFound(subnetpool_id=obj_id)
 
     def to_dict(self, row: models.SubnetPool, tags: dict[str, list[str]]) -> dict[str, Any]:
         out = {
@@ -243,22 +236,6 @@ class SubnetPools(base.Component):
                 models.SubnetPool.project_id == base.project_of(ctxt),
                 models.SubnetPool.shared.is_(True)))
         return query
-
-    def get_row(self, s: orm.Session, ctxt: Any, pool_id: str) -> models.SubnetPool:
-        row = s.scalar(self.visible_query(ctxt).where(models.SubnetPool.id == pool_id))
-        if row is None:
-            raise exception.SubnetPoolNotFound(subnetpool_id=pool_id)
-        return row
-
-    def get(self, ctxt: Any, pool_id: str) -> dict[str, Any]:
-        with self.db.reader() as s:
-            return self.to_dict(self.get_row(s, ctxt, pool_id), base.load_tags(s, [pool_id]))
-
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
-        with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
-            tags = base.load_tags(s, [r.id for r in rows])
-            return [self.to_dict(r, tags) for r in rows]
 
     def _lengths(self, row: models.SubnetPool, body: dict[str, Any]) -> None:
         low, high = _PREFIX_DEFAULTS[row.ip_version]
