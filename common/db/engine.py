@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from typing import Any, Iterator
 
 import sqlalchemy as sa
@@ -48,6 +49,12 @@ class Database:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._factory = orm.sessionmaker(bind=engine, expire_on_commit=False)
+        # SQLite has one writer at a time: concurrent writer sessions of this process
+        # queue on a lock instead of SQLite's busy handler, which polls with sleeps of
+        # up to 100 ms and fails a transaction that read before it wrote ("database is
+        # locked") whenever another committed meanwhile. Readers are not blocked (WAL).
+        self._write_lock: threading.RLock | None = (
+            threading.RLock() if engine.dialect.name == "sqlite" else None)
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, service: str) -> "Database":
@@ -57,15 +64,17 @@ class Database:
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[orm.Session]:
-        session = self._factory()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        lock = self._write_lock
+        with lock if lock is not None else contextlib.nullcontext():
+            session = self._factory()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[orm.Session]:

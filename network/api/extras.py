@@ -135,6 +135,49 @@ class Extras:
         return json_response({"routers": [routers.view(ctxt, self.plugin.routers.get(
             ctxt, i)) for i in ids]})
 
+    def _schedule(self, req: Request, agent_id: str, kind: str, key: str, policy: str,
+                  check: Any, notify: Any) -> webob.Response:
+        ctxt = req.context
+        ctxt.can(policy, {})
+        body = req.parsed_json()
+        resource_id = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(resource_id, str) or not resource_id:
+            raise exception.InvalidInput(error_message="'%s' is required" % key)
+        check(ctxt, resource_id)
+        self.plugin.agents.schedule(ctxt, kind, agent_id, resource_id)
+        notify(ctxt, resource_id)
+        return webob.Response(status=201, content_type="application/json", body=b"null")
+
+    def _unschedule(self, req: Request, agent_id: str, resource_id: str, kind: str,
+                    policy: str, notify: Any) -> webob.Response:
+        ctxt = req.context
+        ctxt.can(policy, {})
+        self.plugin.agents.unschedule(ctxt, kind, agent_id, resource_id)
+        notify(ctxt, resource_id)
+        return webob.Response(status=204)
+
+    def add_dhcp_network(self, req: Request, agent_id: str) -> webob.Response:
+        return self._schedule(req, agent_id, "dhcp", "network_id", "create_dhcp-network",
+                              self.plugin.networks.get,
+                              self.plugin.dhcp_notifier.network_changed)
+
+    def remove_dhcp_network(self, req: Request, agent_id: str,
+                            network_id: str) -> webob.Response:
+        return self._unschedule(req, agent_id, network_id, "dhcp", "delete_dhcp-network",
+                                self.plugin.dhcp_notifier.network_changed)
+
+    def add_l3_router(self, req: Request, agent_id: str) -> webob.Response:
+        return self._schedule(req, agent_id, "l3", "router_id", "create_l3-router",
+                              self.plugin.routers.get, self._routers_changed)
+
+    def remove_l3_router(self, req: Request, agent_id: str,
+                         router_id: str) -> webob.Response:
+        return self._unschedule(req, agent_id, router_id, "l3", "delete_l3-router",
+                                self._routers_changed)
+
+    def _routers_changed(self, ctxt: Any, router_id: str) -> None:
+        self.plugin.l3_notifier.routers_updated(ctxt, [router_id])
+
     def dhcp_agents(self, req: Request, network_id: str) -> webob.Response:
         ctxt = req.context
         ctxt.can("get_dhcp-agents", {})
@@ -226,8 +269,14 @@ class Extras:
             ("/v2.0/routers/{router_id}/add_router_interface", {"PUT": self.add_interface}),
             ("/v2.0/routers/{router_id}/remove_router_interface",
              {"PUT": self.remove_interface}),
-            ("/v2.0/agents/{agent_id}/dhcp-networks", {"GET": self.dhcp_networks}),
-            ("/v2.0/agents/{agent_id}/l3-routers", {"GET": self.l3_routers}),
+            ("/v2.0/agents/{agent_id}/dhcp-networks", {"GET": self.dhcp_networks,
+                                                       "POST": self.add_dhcp_network}),
+            ("/v2.0/agents/{agent_id}/dhcp-networks/{network_id}",
+             {"DELETE": self.remove_dhcp_network}),
+            ("/v2.0/agents/{agent_id}/l3-routers", {"GET": self.l3_routers,
+                                                    "POST": self.add_l3_router}),
+            ("/v2.0/agents/{agent_id}/l3-routers/{router_id}",
+             {"DELETE": self.remove_l3_router}),
             ("/v2.0/networks/{network_id}/dhcp-agents", {"GET": self.dhcp_agents}),
             ("/v2.0/routers/{router_id}/l3-agents", {"GET": self.l3_agents}),
             (tags, {"GET": self.tags_show, "PUT": self.tags_replace,

@@ -7,6 +7,7 @@ from oslo_config import cfg
 from common import conf as common_conf
 from common import rpc
 from common import rpc_service
+from network.clients import compute as compute_client
 from network.conf import network as network_opts
 
 API_PORT = 9696
@@ -17,3 +18,4 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     rpc.register_opts(conf)
     rpc_service.register_opts(conf)
     network_opts.register_opts(conf)
+    compute_client.register_opts(conf)

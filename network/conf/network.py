@@ -58,6 +58,18 @@ QUOTA_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("quota_subnetpool", default=-1, min=-1, help="Subnet pools per project."),
 ]
 
+COMPUTE_EVENT_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("notify_nova_on_port_status_changes", default=True,
+                help="Send network-vif-plugged/-unplugged events to compute when the "
+                     "status of a port bound to a server changes ([nova] holds the "
+                     "credentials; nothing is sent when compute is not deployed)."),
+    cfg.BoolOpt("notify_nova_on_port_data_changes", default=True,
+                help="Send network-changed / network-vif-deleted events to compute when "
+                     "a server's port changes addresses, floating IPs or is deleted."),
+    cfg.FloatOpt("send_events_interval", default=2.0, min=0.05,
+                 help="Seconds between two batches of events sent to compute."),
+]
+
 AGENT_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("agent_down_time", default=75, min=1,
                help="Seconds without a heartbeat after which an agent is dead. Should "
@@ -67,6 +79,7 @@ AGENT_OPTS: list[cfg.Opt] = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(DEFAULT_OPTS)
+    conf.register_opts(COMPUTE_EVENT_OPTS)
     conf.register_opts(ML2_OPTS, group="ml2")
     conf.register_opts(FLAT_OPTS, group="ml2_type_flat")
     conf.register_opts(VXLAN_OPTS, group="ml2_type_vxlan")
@@ -76,6 +89,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(None, DEFAULT_OPTS), ("ml2", ML2_OPTS), ("ml2_type_flat", FLAT_OPTS),
+    return [(None, DEFAULT_OPTS + COMPUTE_EVENT_OPTS), ("ml2", ML2_OPTS),
+            ("ml2_type_flat", FLAT_OPTS),
             ("ml2_type_vxlan", VXLAN_OPTS), ("ml2_type_vlan", VLAN_OPTS),
             ("quotas", QUOTA_OPTS), ("agent", AGENT_OPTS)]

@@ -10,10 +10,14 @@ from sqlalchemy import orm
 
 from common.db import models as base_models
 from network import exception
+from network import rpcapi
+from network.agents.l3 import rpcapi as l3_rpcapi
 from network.db import models
 from network.plugin import base
 
 AGENT_TIME_FMT = "%Y-%m-%d %H:%M:%S"
+DHCP_AGENT_TYPE = rpcapi.DHCP_AGENT_TYPE
+L3_AGENT_TYPE = l3_rpcapi.L3_AGENT_TYPE
 
 
 class Agents(base.Component):
@@ -107,6 +111,55 @@ class Agents(base.Component):
             self._row(s, agent_id)
             return list(s.scalars(sa.select(models.RouterL3AgentBinding.router_id).where(
                 models.RouterL3AgentBinding.l3_agent_id == agent_id)))
+
+    def _bindings(self, kind: str) -> tuple[Any, Any, Any, str]:
+        if kind == "dhcp":
+            b = models.NetworkDhcpAgentBinding
+            return b, b.network_id, b.dhcp_agent_id, DHCP_AGENT_TYPE
+        b2 = models.RouterL3AgentBinding
+        return b2, b2.router_id, b2.l3_agent_id, L3_AGENT_TYPE
+
+    def schedule(self, ctxt: Any, kind: str, agent_id: str, resource_id: str) -> None:
+        """Host network (``kind`` "dhcp") or router ("l3") ``resource_id`` on the agent.
+
+        A router is hosted by one L3 agent at a time; a network may be served by
+        several DHCP agents.
+
+        :raises: InvalidDHCPAgent / InvalidL3Agent (404) for another kind of agent or a
+            disabled one; NetworkHostedByDHCPAgent / RouterHostedByL3Agent (409).
+        """
+        model, res_col, agent_col, agent_type = self._bindings(kind)
+        with self.db.writer() as s:
+            agent = self._row(s, agent_id)
+            if agent.agent_type != agent_type or not agent.admin_state_up:
+                raise (exception.InvalidDHCPAgent(id=agent_id) if kind == "dhcp"
+                       else exception.InvalidL3Agent(id=agent_id))
+            hosts = set(s.scalars(sa.select(agent_col).where(res_col == resource_id)))
+            if kind == "dhcp" and agent_id in hosts:
+                raise exception.NetworkHostedByDHCPAgent(network_id=resource_id,
+                                                         agent_id=agent_id)
+            if kind == "l3" and hosts:
+                raise exception.RouterHostedByL3Agent(router_id=resource_id,
+                                                      agent_id=sorted(hosts)[0])
+            s.add(model(**{res_col.key: resource_id, agent_col.key: agent_id}))
+
+    def unschedule(self, ctxt: Any, kind: str, agent_id: str, resource_id: str) -> None:
+        """Stop hosting ``resource_id`` on the agent.
+
+        :raises: AgentNotFound; NetworkNotHostedByDhcpAgent / RouterNotHostedByL3Agent.
+        """
+        model, res_col, agent_col, _type = self._bindings(kind)
+        with self.db.writer() as s:
+            self._row(s, agent_id)
+            found = s.scalar(sa.select(model).where(res_col == resource_id,
+                                                    agent_col == agent_id))
+            if found is None:
+                raise (exception.NetworkNotHostedByDhcpAgent(network_id=resource_id,
+                                                             agent_id=agent_id)
+                       if kind == "dhcp" else
+                       exception.RouterNotHostedByL3Agent(router_id=resource_id,
+                                                          agent_id=agent_id))
+            s.delete(found)
 
     def agents_of_network(self, ctxt: Any, network_id: str) -> list[dict[str, Any]]:
         with self.db.reader() as s:

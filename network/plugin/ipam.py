@@ -7,6 +7,7 @@ chosen at random among the first free ones, so 16 racing requests spread out.
 """
 from __future__ import annotations
 
+import ipaddress
 import random
 import threading
 from typing import Any, Iterator
@@ -135,35 +136,101 @@ def used_addresses(s: orm.Session, subnet_id: str) -> set[str]:
         models.IPAllocation.subnet_id == subnet_id)))
 
 
-def _free(subnet: models.Subnet, used: set[str]) -> Iterator[str]:
-    for pool in subnet.allocation_pools:
-        first = netaddr.IPAddress(pool.first_ip).value
-        last = netaddr.IPAddress(pool.last_ip).value
-        for value in range(first, last + 1):
-            ip = str(netaddr.IPAddress(value, subnet.ip_version))
-            if ip not in used:
-                yield ip
+class _Cursors:
+    """Per subnet, the lowest address (as an integer) this process believes may be free.
+
+    Allocation scans from there instead of reading every allocated address, so a
+    port costs a query or two however full the subnet is. It is only a hint: a
+    stale one (an address freed by another server process) is found again when the
+    scan wraps around at the end of the pools; the unique constraint decides.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: dict[str, int] = {}
+
+    def get(self, subnet_id: str) -> int | None:
+        with self._lock:
+            return self._at.get(subnet_id)
+
+    def advance(self, subnet_id: str, value: int) -> None:
+        with self._lock:
+            self._at[subnet_id] = max(value, self._at.get(subnet_id, value))
+
+    def lower(self, subnet_id: str, value: int) -> None:
+        with self._lock:
+            if subnet_id in self._at and value < self._at[subnet_id]:
+                self._at[subnet_id] = value
+
+
+CURSORS = _Cursors()
+
+
+def released(subnet_id: str, ip: str) -> None:
+    """Note that ``ip`` of ``subnet_id`` returns to its pool (port deleted or changed)."""
+    CURSORS.lower(subnet_id, int(ipaddress.ip_address(ip)))
+
+
+def _ranges(subnet: models.Subnet) -> list[tuple[int, int]]:
+    return sorted((int(ipaddress.ip_address(p.first_ip)), int(ipaddress.ip_address(p.last_ip)))
+                  for p in subnet.allocation_pools)
+
+
+def _cycle(ranges: list[tuple[int, int]], start: int) -> Iterator[int]:
+    """Every pool address once: from ``start`` to the end, then from the beginning."""
+    for first, last in ranges:
+        yield from range(max(first, start), last + 1)
+    for first, last in ranges:
+        yield from range(first, min(last, start - 1) + 1)
+
+
+def _windows(values: Iterator[int], size: int = 16,
+             most: int = 1024) -> Iterator[list[int]]:
+    """Slices of ``values`` growing from ``size`` to ``most`` (a full subnet is
+    crossed in few queries, an empty one costs one small query)."""
+    window: list[int] = []
+    for value in values:
+        window.append(value)
+        if len(window) >= size:
+            yield window
+            window = []
+            size = min(size * 2, most)
+    if window:
+        yield window
 
 
 def next_free(s: orm.Session, subnet: models.Subnet, attempt: int,
               taken: set[str] | None = None) -> str | None:
-    used = used_addresses(s, subnet.id) | (taken or set())
-    busy = IN_FLIGHT.busy(subnet.id)
-    candidates = []
-    for ip in _free(subnet, used):
-        if ip in busy:
-            continue
-        candidates.append(ip)
-        if attempt == 0 or len(candidates) >= _CANDIDATES:
+    """A free address of ``subnet``'s pools, held in flight until the transaction ends;
+    None when the pools are full."""
+    ranges = _ranges(subnet)
+    if not ranges:
+        return None
+    make = ipaddress.IPv4Address if subnet.ip_version == 4 else ipaddress.IPv6Address
+    busy = IN_FLIGHT.busy(subnet.id) | (taken or set())
+    start = CURSORS.get(subnet.id) or ranges[0][0]
+    candidates: list[str] = []
+    held: list[str] = []
+    for window in _windows(_cycle(ranges, start)):
+        names = [str(make(v)) for v in window]
+        used = set(s.scalars(sa.select(models.IPAllocation.ip_address).where(
+            models.IPAllocation.network_id == subnet.network_id,
+            models.IPAllocation.ip_address.in_(names))))
+        for ip in names:
+            if ip in used:
+                continue
+            (held if ip in busy else candidates).append(ip)
+        if candidates and (attempt == 0 or len(candidates) >= _CANDIDATES):
             break
     if not candidates:
         # Everything free is held by requests in flight: try one of them (the
         # constraint decides), so a nearly full subnet still fills up.
-        candidates = [ip for ip in _free(subnet, used)][:_CANDIDATES]
+        candidates = held[:_CANDIDATES]
         if not candidates:
             return None
     chosen = candidates[0] if attempt == 0 else random.choice(candidates)
     IN_FLIGHT.hold(subnet.id, chosen)
+    CURSORS.advance(subnet.id, int(make(chosen)) + 1)
     return chosen
 
 

@@ -245,6 +245,7 @@ class Ports(base.Readable):
                 for alloc in list(row.fixed_ips):
                     if (alloc.subnet_id, alloc.ip_address) not in wanted:
                         row.fixed_ips.remove(alloc)
+                        ipam.released(alloc.subnet_id, alloc.ip_address)
                 s.flush()
                 have = {(f.subnet_id, f.ip_address) for f in row.fixed_ips}
                 ipam.store(s, row.id, row.network_id,
@@ -281,5 +282,7 @@ class Ports(base.Readable):
             fip.router_id = None
             fip.status = "DOWN"
         s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == row.id))
+        for alloc in row.fixed_ips:
+            ipam.released(alloc.subnet_id, alloc.ip_address)
         s.delete(row)
         s.flush()

@@ -41,6 +41,10 @@ def main() -> None:
     ep: dict[str, Any] = {"service_type": "network", "interface": "public"}
     net = sess.post("/v2.0/networks", json={"network": {"name": "bench-" + uuid.uuid4().hex[:8]}},
                     endpoint_filter=ep).json()["network"]
+    project = sess.get_project_id()
+    quota = sess.get("/v2.0/quotas/" + project, endpoint_filter=ep).json()["quota"]["port"]
+    # Room for the ports (the default quota is 500 per project); restored at the end.
+    sess.put("/v2.0/quotas/" + project, json={"quota": {"port": -1}}, endpoint_filter=ep)
     try:
         sess.post("/v2.0/subnets", json={"subnet": {
             "network_id": net["id"], "ip_version": 4, "cidr": "10.128.0.0/20",
@@ -68,6 +72,8 @@ def main() -> None:
                           ports))
     finally:
         sess.delete("/v2.0/networks/" + net["id"], endpoint_filter=ep, raise_exc=False)
+        sess.put("/v2.0/quotas/" + project, json={"quota": {"port": quota}},
+                 endpoint_filter=ep, raise_exc=False)
 
 
 if __name__ == "__main__":
