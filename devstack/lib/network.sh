@@ -20,8 +20,27 @@ NETWORK_SERVER_DAEMON=stratus-network-server
 NETWORK_SERVER_LOG=$STRATUS_LOGS/network-server.log
 NETWORK_DHCP_DAEMON=stratus-network-dhcp-agent
 NETWORK_DHCP_LOG=$STRATUS_LOGS/network-dhcp-agent.log
-# The agents' own file: no database URL, no service password.
+# The agents' own files: no database URL, no service password.
 NETWORK_DHCP_CONF=$NETWORK_ETC/dhcp-agent.conf
+NETWORK_BRIDGE_DAEMON=stratus-network-bridge-agent
+NETWORK_BRIDGE_LOG=$STRATUS_LOGS/network-bridge-agent.log
+NETWORK_BRIDGE_CONF=$NETWORK_ETC/bridge-agent.conf
+NETWORK_L3_DAEMON=stratus-network-l3-agent
+NETWORK_L3_LOG=$STRATUS_LOGS/network-l3-agent.log
+NETWORK_L3_CONF=$NETWORK_ETC/l3-agent.conf
+NETWORK_METADATA_DAEMON=stratus-network-metadata-agent
+NETWORK_METADATA_LOG=$STRATUS_LOGS/network-metadata-agent.log
+NETWORK_METADATA_CONF=$NETWORK_ETC/metadata-agent.conf
+# The L3 agent's metadata proxies reach the metadata agent through this socket.
+NETWORK_METADATA_SOCKET=$STRATUS_DATA/metadata_proxy
+# Shared with compute's metadata API (it checks X-Instance-ID-Signature with it).
+METADATA_PROXY_SHARED_SECRET=${METADATA_PROXY_SHARED_SECRET:-$SERVICE_PASSWORD}
+# The external network's bridge on this host: the public subnet's gateway
+# address lives on it, and traffic from it leaves the host masqueraded.
+PUBLIC_BRIDGE=${PUBLIC_BRIDGE:-br-ex}
+# The host's address for VXLAN tunnels to other hosts' bridge agents (default:
+# the address of the interface with the default route).
+TUNNEL_LOCAL_IP=${TUNNEL_LOCAL_IP:-}
 NETWORK_PUBLIC_URL=http://$SERVICE_HOST:$NETWORK_PORT
 NETWORK_LOCAL_URL=http://127.0.0.1:$NETWORK_PORT
 # Optional SQLAlchemy URL; unset means $STRATUS_DATA/network.sqlite.
@@ -33,7 +52,7 @@ PUBLIC_NETWORK_NAME=${PUBLIC_NETWORK_NAME:-public}
 PUBLIC_NETWORK_CIDR=${PUBLIC_NETWORK_CIDR:-172.24.4.0/24}
 DEMO_NETWORK_CIDR=${DEMO_NETWORK_CIDR:-10.0.0.0/24}
 
-network_packages() { echo dnsmasq-base; }
+network_packages() { echo dnsmasq-base iptables; }
 
 network_configure() {
     is_service_enabled identity ||
@@ -96,13 +115,96 @@ transport_url = $TRANSPORT_URL
 
 [dhcp]
 state_path = $STRATUS_DATA/dhcp
-bridge_mode = standalone
+# The bridge agent plugs the DHCP ports into the networks' bridges.
+bridge_mode = none
 
 [agent]
 report_interval = 10
 EOF
     [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_DHCP_CONF"
+    [ -n "$TUNNEL_LOCAL_IP" ] || TUNNEL_LOCAL_IP=$(_network_default_ip)
+    write_if_changed "$NETWORK_BRIDGE_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+
+[linux_bridge]
+# Flat networks on physical network "public" use the host bridge $PUBLIC_BRIDGE.
+bridge_mappings = public:$PUBLIC_BRIDGE
+
+[vxlan]
+enable_vxlan = true
+local_ip = $TUNNEL_LOCAL_IP
+
+[securitygroup]
+enable_security_group = true
+
+[agent]
+report_interval = 10
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_BRIDGE_CONF"
+    write_if_changed "$NETWORK_L3_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+
+[l3]
+state_path = $STRATUS_DATA/l3
+# The bridge agent plugs the routers' ports.
+plug_into_bridge = false
+
+[metadata]
+metadata_proxy_socket = $NETWORK_METADATA_SOCKET
+
+[agent]
+report_interval = 10
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_L3_CONF"
+    write_if_changed "$NETWORK_METADATA_CONF" 640 <<EOF
+# Written by devstack/stack.sh: edits are overwritten on the next run.
+[DEFAULT]
+debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+
+[metadata]
+metadata_proxy_socket = $NETWORK_METADATA_SOCKET
+nova_metadata_host = 127.0.0.1
+nova_metadata_port = 8775
+metadata_proxy_shared_secret = $METADATA_PROXY_SHARED_SECRET
+
+[agent]
+report_interval = 10
+EOF
+    [ "$FILE_CHANGED" = 1 ] && info "wrote $NETWORK_METADATA_CONF"
     return 0
+}
+
+# The address of the interface carrying the default route (VXLAN's local_ip).
+_network_default_ip() {
+    local dev addr
+    dev=$(ip -o route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") {print $(i + 1); exit}}')
+    [ -n "$dev" ] && addr=$(ip -o -4 addr show dev "$dev" | awk '{split($4, a, "/"); print a[1]; exit}')
+    echo "${addr:-127.0.0.1}"
+}
+
+# The host side of the external network: bridge $PUBLIC_BRIDGE holding the
+# public subnet's gateway address, forwarding on, and NAT for what leaves the
+# host from that subnet (DevStack's br-ex). Idempotent.
+_network_setup_public_bridge() {
+    local gw prefix cidr=$PUBLIC_NETWORK_CIDR
+    prefix=${cidr#*/}
+    gw=$("$STRATUS_VENV/bin/python" -c 'import ipaddress, sys; print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$cidr")
+    ip link show dev "$PUBLIC_BRIDGE" >/dev/null 2>&1 ||
+        quiet ip link add "$PUBLIC_BRIDGE" type bridge
+    quiet ip link set "$PUBLIC_BRIDGE" up
+    ip -o addr show dev "$PUBLIC_BRIDGE" | grep -q " $gw/$prefix " ||
+        quiet ip addr add "$gw/$prefix" dev "$PUBLIC_BRIDGE"
+    quiet sysctl -qw net.ipv4.ip_forward=1
+    iptables -t nat -C POSTROUTING -s "$cidr" ! -d "$cidr" -j MASQUERADE 2>/dev/null ||
+        quiet iptables -t nat -A POSTROUTING -s "$cidr" ! -d "$cidr" -j MASQUERADE
+    info "$PUBLIC_BRIDGE holds $gw/$prefix (the $PUBLIC_NETWORK_NAME subnet's gateway)"
 }
 
 # ---------------------------------------------------------------------------
@@ -181,39 +283,46 @@ network_start() {
     esac
     CURRENT_LOG_OFFSET=0
     _network_wait_ready
-    _network_start_dhcp_agent
+    _network_setup_public_bridge
+    _network_start_agent "$NETWORK_BRIDGE_DAEMON" "$NETWORK_BRIDGE_CONF" "$NETWORK_BRIDGE_LOG" \
+        "Linux bridge agent"
+    _network_start_agent "$NETWORK_DHCP_DAEMON" "$NETWORK_DHCP_CONF" "$NETWORK_DHCP_LOG" \
+        "DHCP agent"
+    _network_start_agent "$NETWORK_METADATA_DAEMON" "$NETWORK_METADATA_CONF" \
+        "$NETWORK_METADATA_LOG" "Metadata agent"
+    _network_start_agent "$NETWORK_L3_DAEMON" "$NETWORK_L3_CONF" "$NETWORK_L3_LOG" "L3 agent"
     _network_create_defaults
 }
 
-# The DHCP agent (root: namespaces, bridges, dnsmasq); ready once the server
-# lists it alive.
-_network_start_dhcp_agent() {
-    local fingerprint start alive fp_file=$STRATUS_RUN/$NETWORK_DHCP_DAEMON.fingerprint
+# _network_start_agent DAEMON CONF LOG AGENT_TYPE: start an agent (as root) and
+# wait until the server lists it alive on this host.
+_network_start_agent() {
+    local daemon=$1 conf=$2 log=$3 agent_type=$4 fingerprint start alive
+    local fp_file=$STRATUS_RUN/$1.fingerprint
     fingerprint=$({
-        hash_files "$NETWORK_DHCP_CONF" "$STRATUS_INSTALL_STAMP"
+        hash_files "$conf" "$STRATUS_INSTALL_STAMP"
         hash_tree "$STRATUS_REPO/network" "$STRATUS_REPO/common"
     } | sha256sum | cut -c1-32)
-    start_daemon "$NETWORK_DHCP_DAEMON" "$fingerprint" "$NETWORK_DHCP_LOG" - \
-        "$(venv_bin "$NETWORK_DHCP_DAEMON")" --config-file "$NETWORK_DHCP_CONF" \
-        --log-file "$NETWORK_DHCP_LOG"
+    start_daemon "$daemon" "$fingerprint" "$log" - \
+        "$(venv_bin "$daemon")" --config-file "$conf" --log-file "$log"
     start=$(now_ms)
-    CURRENT_LOG=$NETWORK_DHCP_LOG
+    CURRENT_LOG=$log
     while :; do
-        if ! daemon_pid "$NETWORK_DHCP_DAEMON" >/dev/null; then
+        if ! daemon_pid "$daemon" >/dev/null; then
             rm -f "$fp_file.pending"
-            die "$NETWORK_DHCP_DAEMON exited; see $NETWORK_DHCP_LOG"
+            die "$daemon exited; see $log"
         fi
-        alive=$(rest_get "$NETWORK_LOCAL_URL/v2.0/agents?agent_type=DHCP%20agent&host=$(hostname)" 2>/dev/null |
+        alive=$(rest_get "$NETWORK_LOCAL_URL/v2.0/agents?agent_type=${agent_type// /%20}&host=$(hostname)" 2>/dev/null |
             json_expr "[a['alive'] for a in d['agents']][:1]" 2>/dev/null || true)
         [ "$alive" = True ] && break
         if [ $(($(now_ms) - start)) -ge $((SERVICE_TIMEOUT * 1000)) ]; then
             rm -f "$fp_file.pending"
-            die "$NETWORK_DHCP_DAEMON did not report to the server within ${SERVICE_TIMEOUT}s; see $NETWORK_DHCP_LOG"
+            die "$daemon did not report to the server within ${SERVICE_TIMEOUT}s; see $log"
         fi
         sleep 0.5
     done
     [ -f "$fp_file.pending" ] && mv -f "$fp_file.pending" "$fp_file"
-    info "$NETWORK_DHCP_DAEMON reports to the server ($(fmt_ms $(($(now_ms) - start))))"
+    info "$daemon reports to the server ($(fmt_ms $(($(now_ms) - start))))"
     CURRENT_LOG=$STACK_LOG
 }
 
@@ -274,5 +383,6 @@ _network_create_defaults() {
 
 network_summary() {
     say "  Network API:   $NETWORK_PUBLIC_URL   (log $NETWORK_SERVER_LOG; config $NETWORK_CONF)"
-    say "                 DHCP agent (log $NETWORK_DHCP_LOG); no bridge/L3/metadata agents yet"
+    say "                 agents: bridge, DHCP, L3, metadata (logs $STRATUS_LOGS/network-*-agent.log)"
+    say "                 external network $PUBLIC_NETWORK_NAME on bridge $PUBLIC_BRIDGE ($PUBLIC_NETWORK_CIDR)"
 }

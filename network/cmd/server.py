@@ -13,6 +13,8 @@ from common import service
 from common.db import engine
 from common.wsgi import server as wsgi_server
 from network import conf as network_conf
+from network import l2_manager
+from network import l3_manager
 from network import manager
 from network import rpcapi
 from network.api import app as network_app
@@ -31,7 +33,9 @@ def main() -> None:
     server = wsgi_server.Server(app, conf.api.bind_host, conf.api.bind_port,
                                 threads=conf.api.threads, name="stratus-network-server")
     endpoint = rpc_service.RPCService(conf, manager.PluginManager(plugin), rpcapi.TOPIC,
-                                      conf.host, binary="stratus-network-server")
+                                      conf.host, binary="stratus-network-server",
+                                      endpoints=[l3_manager.L3PluginManager(plugin),
+                                                 l2_manager.L2Manager(plugin)])
     launcher = service.Launcher()
     launcher.add(rpc.cleanup)
     endpoint.start()

@@ -122,7 +122,8 @@ class FloatingIPs(base.Readable):
         row.fixed_port_id = port_id
         row.fixed_ip_address = alloc.ip_address
         row.router_id = router_id
-        row.status = "ACTIVE"
+        # DOWN until the L3 agent hosting the router has wired it (it reports ACTIVE).
+        row.status = "DOWN"
 
     @staticmethod
     def _router_for(s: orm.Session, external_net: str, subnet_id: str) -> str | None:

@@ -11,9 +11,10 @@ DHCP_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("ip_binary", default="ip", help="The iproute2 ``ip`` executable."),
     cfg.StrOpt("bridge_mode", default="standalone", choices=["standalone", "none"],
                help="standalone: the agent creates the network's bridge brq<net id[:11]> "
-                    "in the main namespace and plugs the DHCP port into it (until the "
-                    "bridge agent does); none: the DHCP port's outer veth end is left "
-                    "for the bridge agent."),
+                    "in the main namespace and plugs the DHCP port into it (hosts without "
+                    "a bridge agent); none: the DHCP port's outer veth end "
+                    "tap<port id[:11]> is left for stratus-network-bridge-agent to plug "
+                    "(use this wherever the bridge agent runs)."),
     cfg.IntOpt("lease_time", default=86400, min=120, help="DHCP lease time, seconds."),
     cfg.BoolOpt("metadata_route", default=True,
                 help="Push a classless static route to 169.254.169.254 via the DHCP "

@@ -4,11 +4,12 @@ The agent runs as root; this is the one module that changes the system, so a
 later privsep/rootwrap split only has to move it. It drives iproute2's ``ip``
 command (pyroute2 is not a dependency yet; the calls map one to one).
 
-Wiring (``[dhcp] bridge_mode``): the DHCP port is a veth pair, ``tap<port id[:11]>``
+Wiring (``[dhcp] bridge_mode``): the DHCP port is a veth pair, ``ns-<port id[:11]>``
 inside ``qdhcp-<network id>`` carrying the port's MAC and addresses, and
-``vdh<port id[:11]>`` in the main namespace. In ``standalone`` mode (default,
-until the bridge agent owns the per-network bridges) the agent also creates the
-bridge ``brq<network id[:11]>`` and plugs the outer end into it, so anything
+``tap<port id[:11]>`` in the main namespace (Neutron's names). With ``none`` the
+bridge agent plugs the outer end into the network's bridge like any port's device;
+in ``standalone`` mode (default) the DHCP agent creates the bridge
+``brq<network id[:11]>`` itself and plugs the outer end into it, so anything
 plugged into that bridge (a guest's tap, a test namespace's veth) reaches dnsmasq.
 """
 from __future__ import annotations
@@ -108,6 +109,11 @@ class IpDriver:
              mtu: int | None, bridge: str | None) -> bool:
         created = not self._exists(inner, ns)
         if created:
+            # The namespace holds this port's interface only: an earlier one (another
+            # name, an older version's) would answer with the same addresses.
+            for stale in self._links(ns):
+                if stale not in ("lo", inner):
+                    self._run("-n", ns, "link", "delete", stale, check=False)
             if self._exists(outer):
                 self._run("link", "delete", outer)
             self._run("link", "add", outer, "type", "veth", "peer", "name", inner,
@@ -124,6 +130,10 @@ class IpDriver:
             self._run("link", "set", outer, "master", bridge)
         self._run("link", "set", outer, "up")
         return created
+
+    def _links(self, ns: str) -> list[str]:
+        raw = self._run("-n", ns, "-j", "link", "show", check=False).stdout or "[]"
+        return [str(link["ifname"]).split("@")[0] for link in json.loads(raw)]
 
     def _sync_addresses(self, ns: str, dev: str, cidrs: list[str]) -> None:
         raw = self._run("-n", ns, "-j", "addr", "show", "dev", dev).stdout or "[]"

@@ -34,11 +34,14 @@ def bridge_name(network_id: str) -> str:
 
 
 def inner_name(port_id: str) -> str:
-    return "tap" + port_id[:11]
+    """The DHCP port's end inside ``qdhcp-<network id>`` (dnsmasq binds to it)."""
+    return "ns-" + port_id[:11]
 
 
 def outer_name(port_id: str) -> str:
-    return "vdh" + port_id[:11]
+    """The end in the main namespace: named like any port's device, so the bridge
+    agent plugs it into the network's bridge (``bridge_mode = none``)."""
+    return "tap" + port_id[:11]
 
 
 def _resync_spacing(conf: cfg.ConfigOpts) -> float:

@@ -94,6 +94,8 @@ def test_background_thread_batches_and_survives_missing_compute(conf: Any) -> No
 
 
 def test_install_records_port_delete_and_address_change(conf: Any) -> None:
+    # The sender thread must not send a part of the batch before the test flushes.
+    conf.set_override("send_events_interval", 60)
     plugin = fx.make_plugin(conf)
     sent = Recorder()
     notifier = compute_notify.install(plugin, compute_notify.ComputeNotifier(conf, sent))

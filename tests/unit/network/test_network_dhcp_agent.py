@@ -110,7 +110,7 @@ def test_resync_sets_up_reloads_restarts_and_removes(tmp_path: Any) -> None:
     agent.resync_now(ctxt)
     ns = "qdhcp-" + NET
     assert driver.ns == {ns} and driver.bridges == {"brq11111111-22"}
-    assert driver.plugged["tap99999999-88"] == (ns, "fa:16:3e:00:00:02", ["10.0.0.2/24"],
+    assert driver.plugged["ns-99999999-88"] == (ns, "fa:16:3e:00:00:02", ["10.0.0.2/24"],
                                                  "brq11111111-22")
     with open(os.path.join(str(tmp_path), NET, "host"), encoding="utf-8") as f:
         assert "fa:16:3e:00:01:00,host-10-0-0-5,10.0.0.5\n" in f.read()
@@ -163,7 +163,7 @@ def test_standalone_off_leaves_bridges_alone(tmp_path: Any) -> None:
     server.networks[NET] = _network([])
     agent.resync_now(context.admin_context())
     assert driver.bridges == set()
-    assert driver.plugged["tap99999999-88"][3] is None
+    assert driver.plugged["ns-99999999-88"][3] is None
 
 
 @pytest.fixture
