@@ -9,57 +9,41 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from common import conf as common_conf
-from common import context
 from common import rpc
-from common import rpc_service
 from common import service
-from network import rpcapi
+from network.agents import service as agent_service
 from network.agents.l3 import rpcapi as l3_rpcapi
 from network.agents.metadata import agent as metadata_agent
 from network.agents.metadata import config as metadata_config
 
 LOG = logging.getLogger(__name__)
-EXMODS = ["network.exception"]
 BINARY = "stratus-network-metadata-agent"
 # Neutron's metadata agent serves no RPC topic and reports this one.
 TOPIC = "N/A"
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """The agent's options: no [database], no [api] (it holds no DB credentials)."""
-    conf.register_opts(common_conf.DEFAULT_OPTS)
-    rpc.register_opts(conf)
-    rpc_service.register_opts(conf)
-    metadata_config.register_opts(conf)
+register_opts = agent_service.options(metadata_config.register_opts)
 
 
 def build(conf: cfg.ConfigOpts) -> metadata_agent.MetadataAgent:
     """The agent (``rpc.init`` already called)."""
-    plugin_api = rpcapi.PluginAPI(conf)
-    started = {"first": True}
-
-    def report_state() -> None:
-        plugin_api.report_state(context.admin_context(), {
-            "agent_type": l3_rpcapi.METADATA_AGENT_TYPE, "binary": BINARY,
-            "host": conf.host, "topic": TOPIC, "start_flag": started["first"],
-            "configurations": {
-                "metadata_proxy_socket": conf.metadata.metadata_proxy_socket,
+    def configurations() -> dict[str, Any]:
+        return {"metadata_proxy_socket": conf.metadata.metadata_proxy_socket,
                 "nova_metadata_host": conf.metadata.nova_metadata_host,
                 "nova_metadata_port": conf.metadata.nova_metadata_port,
-                "nova_metadata_protocol": conf.metadata.nova_metadata_protocol}})
-        started["first"] = False
+                "nova_metadata_protocol": conf.metadata.nova_metadata_protocol}
 
-    return metadata_agent.MetadataAgent(conf, l3_rpcapi.L3PluginAPI(), report_state)
+    reporter = agent_service.StateReporter(conf, l3_rpcapi.METADATA_AGENT_TYPE, BINARY,
+                                           TOPIC, configurations)
+    return metadata_agent.MetadataAgent(conf, l3_rpcapi.L3PluginAPI(), reporter.report)
 
 
 def main() -> None:
     conf = service.prepare("network", sys.argv, register_opts, prog=BINARY)
-    rpc.init(conf, exmods=EXMODS, publisher="network")
+    rpc.init(conf, exmods=agent_service.EXMODS, publisher="network")
     agent = build(conf)
     launcher = service.Launcher()
     launcher.add(rpc.cleanup)

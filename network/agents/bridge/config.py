@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from network.agents import service as agent_service
+
 LINUX_BRIDGE_OPTS: list[cfg.Opt] = [
     cfg.ListOpt("physical_interface_mappings", default=[],
                 help="<physical_network>:<interface> pairs: flat networks on that "
@@ -28,8 +30,6 @@ VXLAN_OPTS: list[cfg.Opt] = [
 ]
 
 AGENT_OPTS: list[cfg.Opt] = [
-    cfg.FloatOpt("report_interval", default=10.0, min=0.01,
-                 help="Seconds between two heartbeats sent to the network server."),
     cfg.FloatOpt("polling_interval", default=2.0, min=0.1,
                  help="Seconds between two scans for new and removed tap devices."),
     cfg.FloatOpt("resync_interval", default=60.0, min=0,
@@ -53,12 +53,14 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(LINUX_BRIDGE_OPTS, group="linux_bridge")
     conf.register_opts(VXLAN_OPTS, group="vxlan")
     conf.register_opts(AGENT_OPTS, group="agent")
+    agent_service.register_report_opts(conf)
     conf.register_opts(SECURITYGROUP_OPTS, group="securitygroup")
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     return [("linux_bridge", LINUX_BRIDGE_OPTS), ("vxlan", VXLAN_OPTS),
-            ("agent", AGENT_OPTS), ("securitygroup", SECURITYGROUP_OPTS)]
+            ("agent", agent_service.REPORT_OPTS + AGENT_OPTS),
+            ("securitygroup", SECURITYGROUP_OPTS)]
 
 
 def parse_mappings(values: list[str], what: str) -> dict[str, str]:

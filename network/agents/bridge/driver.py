@@ -8,11 +8,11 @@ the unit tests give a fake one.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-from typing import Any, Protocol
+from typing import Protocol
 
 from oslo_log import log as logging
+
+from network.agents import linux
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Driver(Protocol):
         """:returns: the sub-interface's name (``<parent>.<vlan id>``)."""
         ...
 
-    def delete_link(self, name: str) -> None: ...
+    def delete_link(self, name: str, ns: str | None = None) -> None: ...
 
     def plug(self, dev: str, bridge: str, mtu: int | None, up: bool) -> None:
         """Enslave ``dev`` to ``bridge`` (when it is not already), set its MTU and
@@ -62,52 +62,18 @@ class Driver(Protocol):
         ...
 
 
-class IpDriver:
+class IpDriver(linux.IpCommand):
     """:class:`Driver` over ``ip``, ``bridge`` and ``iptables-restore``."""
 
     def __init__(self, ip_binary: str = "ip", bridge_binary: str = "bridge",
                  iptables_restore: str = "iptables-restore") -> None:
-        self._ip = ip_binary
+        super().__init__(ip_binary)
         self._bridge = bridge_binary
         self._restore = iptables_restore
-
-    @staticmethod
-    def _exec(cmd: list[str], check: bool = True,
-              stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                                input=stdin, timeout=60)
-        if check and result.returncode != 0:
-            raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), result.returncode,
-                                                       result.stderr.strip()))
-        return result
-
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self._exec([self._ip, *args], check=check)
-
-    def _links(self, *args: str) -> list[dict[str, Any]]:
-        out = self._run("-j", "link", "show", *args, check=False)
-        if out.returncode != 0 or not out.stdout.strip():
-            return []
-        return list(json.loads(out.stdout))
 
     def devices(self, prefix: str) -> dict[str, str | None]:
         return {link["ifname"]: link.get("master") for link in self._links()
                 if str(link.get("ifname", "")).startswith(prefix)}
-
-    def link_exists(self, name: str) -> bool:
-        return self._run("link", "show", "dev", name, check=False).returncode == 0
-
-    def ensure_bridge(self, name: str, mtu: int | None) -> bool:
-        created = not self.link_exists(name)
-        if created:
-            # No STP and no forwarding delay: a plugged port forwards at once.
-            self._run("link", "add", name, "type", "bridge", "forward_delay", "0",
-                      "stp_state", "0")
-            LOG.info("Created bridge %s", name)
-        if mtu:
-            self._run("link", "set", name, "mtu", str(mtu))
-        self._run("link", "set", name, "up")
-        return created
 
     def bridge_ports(self, bridge: str) -> list[str]:
         return sorted(str(link["ifname"]) for link in self._links("master", bridge))
@@ -133,11 +99,6 @@ class IpDriver:
             self._run("link", "set", name, "mtu", str(mtu))
         return name
 
-    def delete_link(self, name: str) -> None:
-        if self.link_exists(name):
-            self._run("link", "delete", name)
-            LOG.info("Deleted %s", name)
-
     def plug(self, dev: str, bridge: str, mtu: int | None, up: bool) -> None:
         links = self._links("dev", dev)
         if not links:
@@ -150,7 +111,7 @@ class IpDriver:
         self._run("link", "set", dev, "up" if up else "down")
 
     def flood_destinations(self, dev: str) -> set[str]:
-        out = self._exec([self._bridge, "fdb", "show", "dev", dev], check=False).stdout
+        out = linux.execute([self._bridge, "fdb", "show", "dev", dev], check=False).stdout
         found = set()
         for line in out.splitlines():
             words = line.split()
@@ -159,10 +120,10 @@ class IpDriver:
         return found
 
     def add_flood_destination(self, dev: str, dst: str) -> None:
-        self._exec([self._bridge, "fdb", "append", FLOOD_MAC, "dev", dev, "dst", dst])
+        linux.execute([self._bridge, "fdb", "append", FLOOD_MAC, "dev", dev, "dst", dst])
 
     def remove_flood_destination(self, dev: str, dst: str) -> None:
-        self._exec([self._bridge, "fdb", "del", FLOOD_MAC, "dev", dev, "dst", dst],
+        linux.execute([self._bridge, "fdb", "del", FLOOD_MAC, "dev", dev, "dst", dst],
                    check=False)
 
     def _family(self, binary: str, ipv6: bool) -> str:
@@ -170,7 +131,7 @@ class IpDriver:
 
     def iptables_save(self, ipv6: bool) -> str:
         save = self._family(self._restore.replace("-restore", "-save"), ipv6)
-        return self._exec([save, "-t", "filter"]).stdout
+        return linux.execute([save, "-t", "filter"]).stdout
 
     def iptables_restore(self, ipv6: bool, text: str) -> None:
-        self._exec([self._family(self._restore, ipv6), "-w", "--noflush"], stdin=text)
+        linux.execute([self._family(self._restore, ipv6), "-w", "--noflush"], stdin=text)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from network.agents import service as agent_service
+
 DHCP_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("state_path", default="/var/lib/stratus/dhcp",
                help="Directory holding one sub-directory per network: dnsmasq's pid, "
@@ -23,17 +25,12 @@ DHCP_OPTS: list[cfg.Opt] = [
                  help="Seconds between two full resyncs with the server (0: only at start)."),
 ]
 
-AGENT_OPTS: list[cfg.Opt] = [
-    cfg.FloatOpt("report_interval", default=10.0, min=0.01,
-                 help="Seconds between two heartbeats sent to the network server."),
-]
-
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register ``[dhcp]`` and ``[agent] report_interval`` (idempotent)."""
     conf.register_opts(DHCP_OPTS, group="dhcp")
-    conf.register_opts(AGENT_OPTS, group="agent")
+    agent_service.register_report_opts(conf)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [("dhcp", DHCP_OPTS), ("agent", AGENT_OPTS)]
+    return [("dhcp", DHCP_OPTS), ("agent", agent_service.REPORT_OPTS)]

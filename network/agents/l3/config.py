@@ -5,6 +5,8 @@ import sys
 
 from oslo_config import cfg
 
+from network.agents import service as agent_service
+
 from network.agents.metadata import config as metadata_config
 
 L3_OPTS: list[cfg.Opt] = [
@@ -38,20 +40,15 @@ L3_OPTS: list[cfg.Opt] = [
                  help="Seconds between two full resyncs with the server (0: only at start)."),
 ]
 
-AGENT_OPTS: list[cfg.Opt] = [
-    cfg.FloatOpt("report_interval", default=10.0, min=0.01,
-                 help="Seconds between two heartbeats sent to the network server."),
-]
-
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register ``[l3]``, ``[metadata] metadata_proxy_socket`` and ``[agent]
     report_interval`` (idempotent)."""
     conf.register_opts(L3_OPTS, group="l3")
-    conf.register_opts(AGENT_OPTS, group="agent")
+    agent_service.register_report_opts(conf)
     metadata_config.register_socket_opts(conf)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [("l3", L3_OPTS), ("agent", AGENT_OPTS),
+    return [("l3", L3_OPTS), ("agent", agent_service.REPORT_OPTS),
             ("metadata", list(metadata_config.SOCKET_OPTS))]

@@ -167,7 +167,7 @@ class L3AgentManager:
             wanted.add(inner)
         for link in self._driver.links(ns):
             if link.startswith(("qr-", "qg-")) and link not in wanted:
-                self._driver.delete_link(ns, link)
+                self._driver.delete_link(link, ns)
         self._drop_bridges(self._routers.get(router_id) or {}, router)
         self._driver.sync_routes(ns, rules.routes(router))
         metadata = self._conf.l3.enable_metadata_proxy
@@ -220,7 +220,7 @@ class L3AgentManager:
             # Explicitly: a namespace still held by a process would keep its devices.
             for link in self._driver.links(ns):
                 if link.startswith(("qr-", "qg-")):
-                    self._driver.delete_link(ns, link)
+                    self._driver.delete_link(link, ns)
             self._driver.delete_namespace(ns)
         self._drop_bridges(known, {})
         shutil.rmtree(self._dir(router_id), ignore_errors=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from network.agents import service as agent_service
+
 SOCKET_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("metadata_proxy_socket", default="$state_path/metadata_proxy",
                help="UNIX socket the metadata agent listens on; the per-router (and "
@@ -31,11 +33,6 @@ METADATA_OPTS: list[cfg.Opt] = [
                help="Backlog of the UNIX socket."),
 ]
 
-AGENT_OPTS: list[cfg.Opt] = [
-    cfg.FloatOpt("report_interval", default=10.0, min=0.01,
-                 help="Seconds between two heartbeats sent to the network server."),
-]
-
 
 def register_socket_opts(conf: cfg.ConfigOpts) -> None:
     """Register ``[metadata] metadata_proxy_socket`` (the L3 agent needs it too)."""
@@ -46,8 +43,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register ``[metadata]`` and ``[agent] report_interval`` (idempotent)."""
     register_socket_opts(conf)
     conf.register_opts(METADATA_OPTS, group="metadata")
-    conf.register_opts(AGENT_OPTS, group="agent")
+    agent_service.register_report_opts(conf)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [("metadata", SOCKET_OPTS + METADATA_OPTS), ("agent", AGENT_OPTS)]
+    return [("metadata", SOCKET_OPTS + METADATA_OPTS), ("agent", agent_service.REPORT_OPTS)]

@@ -63,7 +63,7 @@ class FakeDriver:
     def links(self, ns: str) -> list[str]:
         return ["lo", *sorted(self.ns.get(ns, {}))]
 
-    def delete_link(self, ns: str, name: str) -> None:
+    def delete_link(self, name: str, ns: str | None = None) -> None:
         self.ns[ns].pop(name, None)
 
     def sync_routes(self, ns: str, routes: list[tuple[str, str]]) -> None:
