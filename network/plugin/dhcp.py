@@ -40,17 +40,30 @@ class Dhcp(base.Component):
 
     def _schedule(self, agent_id: str) -> list[str]:
         """Bind every unbound network with DHCP subnets to ``agent_id``; its networks."""
+        with self.db.reader() as s:
+            # Read first: nearly always nothing is unbound, and a writer session
+            # would queue behind every API write for nothing.
+            wanted, bound = self._wanted_and_bound(s)
+            if wanted <= bound:
+                return sorted(wanted & self._networks_of(s, agent_id))
         with self.db.writer() as s:
-            wanted = set(s.scalars(sa.select(models.Subnet.network_id).where(
-                models.Subnet.enable_dhcp.is_(True))))
-            bound = set(s.scalars(sa.select(models.NetworkDhcpAgentBinding.network_id)))
+            wanted, bound = self._wanted_and_bound(s)
             for net_id in sorted(wanted - bound):
                 s.add(models.NetworkDhcpAgentBinding(network_id=net_id,
                                                      dhcp_agent_id=agent_id))
             s.flush()
-            mine = set(s.scalars(sa.select(models.NetworkDhcpAgentBinding.network_id).where(
-                models.NetworkDhcpAgentBinding.dhcp_agent_id == agent_id)))
-        return sorted(mine & wanted)
+            return sorted(wanted & self._networks_of(s, agent_id))
+
+    @staticmethod
+    def _wanted_and_bound(s: Any) -> tuple[set[str], set[str]]:
+        wanted = set(s.scalars(sa.select(models.Subnet.network_id).where(
+            models.Subnet.enable_dhcp.is_(True))))
+        return wanted, set(s.scalars(sa.select(models.NetworkDhcpAgentBinding.network_id)))
+
+    @staticmethod
+    def _networks_of(s: Any, agent_id: str) -> set[str]:
+        return set(s.scalars(sa.select(models.NetworkDhcpAgentBinding.network_id).where(
+            models.NetworkDhcpAgentBinding.dhcp_agent_id == agent_id)))
 
     def networks_of_host(self, host: str) -> list[str]:
         """Networks with DHCP subnets scheduled to the DHCP agent on ``host`` (scheduling

@@ -61,13 +61,25 @@ class DhcpAgentManager:
         self._host = host
         self._lock = threading.Lock()
         self._served: dict[str, dnsmasq.Config] = {}
+        self._queued_lock = threading.Lock()
+        self._queued: set[str] = set()
 
     # -- RPC ---------------------------------------------------------------------
 
     def network_changed(self, ctxt: Any, network_id: str) -> None:
-        """Converge ``network_id`` (set it up, update it, or remove it)."""
-        info = self._plugin.get_network_info(ctxt, network_id, self._host)
+        """Converge ``network_id`` (set it up, update it, or remove it).
+
+        Notifications coalesce: while one for a network waits for its turn, more
+        for the same network are dropped (that pass reads the state after them).
+        """
+        with self._queued_lock:
+            if network_id in self._queued:
+                return
+            self._queued.add(network_id)
         with self._lock:
+            with self._queued_lock:
+                self._queued.discard(network_id)
+            info = self._plugin.get_network_info(ctxt, network_id, self._host)
             if info is None:
                 if network_id in self._served or network_id in self._state_dirs():
                     self._remove(network_id)

@@ -3,6 +3,8 @@ side (scheduling, DHCP ports, network info) and the change notifications."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -260,3 +262,33 @@ def test_notifier_is_best_effort(monkeypatch: Any) -> None:
     monkeypatch.setattr(rpc, "initialized", lambda: True)
     notifier._api = Broken()
     notifier.network_changed(context.admin_context(), "n")  # logged, not raised
+
+
+def test_notifications_for_one_network_coalesce(tmp_path: Any) -> None:
+    agent, driver, server = _agent(tmp_path)
+    server.networks[NET] = _network(["10.0.0.5"])
+    calls: list[str] = []
+    release = threading.Event()
+    original = server.get_network_info
+
+    def slow(ctxt: Any, network_id: str, host: str) -> dict[str, Any] | None:
+        calls.append(network_id)
+        release.wait(5)
+        return original(ctxt, network_id, host)
+    server.get_network_info = slow  # type: ignore[method-assign]
+    first = threading.Thread(target=agent.network_changed, args=(None, NET))
+    first.start()
+    while not calls:
+        time.sleep(0.01)
+    # While the first pass reads the network, a burst of notifications arrives:
+    # one more pass is queued for all of them, the rest return at once.
+    burst = [threading.Thread(target=agent.network_changed, args=(None, NET))
+             for _ in range(10)]
+    for thread in burst:
+        thread.start()
+    time.sleep(0.2)
+    assert sum(t.is_alive() for t in burst) == 1
+    release.set()
+    for thread in [first, *burst]:
+        thread.join(5)
+    assert calls == [NET, NET]
