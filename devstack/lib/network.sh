@@ -118,6 +118,9 @@ state_path = $STRATUS_DATA/dhcp
 # The bridge agent plugs the DHCP ports into the networks' bridges.
 bridge_mode = none
 
+[metadata]
+metadata_proxy_socket = $NETWORK_METADATA_SOCKET
+
 [agent]
 report_interval = 10
 EOF

@@ -141,6 +141,18 @@ class IpCommand:
             LOG.info("Deleted %(where)s%(dev)s", {"where": ns + ":" if ns else "",
                                                   "dev": name})
 
+    # Daemons the agents run inside namespaces (dnsmasq, metadata proxies): each
+    # daemonises and writes its pid file before the command returns.
+
+    def start_process(self, ns: str, argv: list[str]) -> None:
+        self._run("netns", "exec", ns, *argv)
+
+    def process_pid(self, pid_file: str, marker: str) -> int | None:
+        return process_pid(pid_file, marker)
+
+    def stop_process(self, pid: int) -> None:
+        stop_process(pid)
+
 
 def process_pid(pid_file: str, marker: str) -> int | None:
     """The pid in ``pid_file`` if that process runs and is ours: its command line

@@ -27,7 +27,8 @@ def make_firewall(conf: cfg.ConfigOpts,
     if not conf.securitygroup.enable_security_group or \
             conf.securitygroup.firewall_driver == "noop":
         return bridge_firewall.NoopFirewall()
-    return bridge_firewall.IptablesFirewall(driver)
+    return bridge_firewall.IptablesFirewall(driver,
+                                            bridge_firewall.Chains.for_host(conf.host))
 
 
 def build(conf: cfg.ConfigOpts) -> rpc_service.RPCService:

@@ -19,6 +19,8 @@ from network.plugin import base
 
 AGENT_TYPE = rpcapi.DHCP_AGENT_TYPE
 DEVICE_OWNER = "network:dhcp"
+ROUTER_OWNERS = ("network:router_interface", "network:router_interface_distributed",
+                 "network:ha_router_replicated_interface")
 
 
 def device_id(host: str, network_id: str) -> str:
@@ -109,9 +111,13 @@ class Dhcp(base.Component):
         ports = [p for p in ports if p["id"] != dhcp_port["id"]] + [dhcp_port]
         keys = ("id", "cidr", "gateway_ip", "dns_nameservers", "host_routes",
                 "allocation_pools", "ip_version", "enable_dhcp")
+        routed = {f["subnet_id"] for p in ports if p["device_owner"] in ROUTER_OWNERS
+                  for f in p["fixed_ips"]}
         return {"id": network_id, "project_id": project_id, "mtu": mtu,
                 "admin_state_up": admin_state_up,
-                "subnets": [{k: sub[k] for k in keys} for sub in subnets],
+                # isolated: no router on the subnet, so the DHCP namespace serves metadata.
+                "subnets": [dict({k: sub[k] for k in keys}, isolated=sub["id"] not in routed)
+                            for sub in subnets],
                 "ports": [{k: p[k] for k in ("id", "mac_address", "fixed_ips",
                                              "device_owner", "device_id",
                                              "admin_state_up")} for p in ports],

@@ -1,5 +1,5 @@
-"""Tell the DHCP agents (fanout cast ``network_changed``) after networks, subnets
-and ports change.
+"""Tell the DHCP agents (fanout cast ``network_changed``) after networks, subnets,
+ports and router interfaces change.
 
 :func:`install` wraps the components' create/update/delete methods: the cast is
 sent after the method returned, i.e. after its transaction committed. It is best
@@ -86,4 +86,8 @@ def install(core: Any, notifier: Notifier | None = None) -> Notifier:
     ports.create = after(ports.create, by_network)
     ports.update = after(ports.update, by_network)
     ports.delete = before(ports.delete, models.Port)
+    # A router on a subnet decides whether the DHCP namespace serves metadata.
+    routers = core.routers
+    routers.add_interface = after(routers.add_interface, by_network)
+    routers.remove_interface = after(routers.remove_interface, by_network)
     return notifier

@@ -2,20 +2,24 @@
 Neutron's iptables hybrid firewall: ``render`` is a pure function from the ports
 and their groups to iptables-restore input; :class:`IptablesFirewall` applies it.
 
-Layout (IPv4 in iptables, IPv6 in ip6tables)::
+Layout (IPv4 in iptables, IPv6 in ip6tables), ``T`` being the agent's tag (six hex
+digits of its host name, so two agents on one host — a test cloud beside a real
+one — never touch each other's chains)::
 
-    FORWARD -> stratus-FORWARD: packets leaving/entering a filtered tap -> stratus-sg;
-                                packets of unfiltered taps -> ACCEPT
-    stratus-sg: to tap X -> strat-i<X> (ingress), from tap X -> strat-o<X> (egress),
-                then ACCEPT (port chains RETURN what they allow and DROP the rest)
-    strat-o<X> -> strat-s<X>: anti-spoofing (the port's MAC with its IPs and pairs)
+    FORWARD -> stratus-fwd-T: packets leaving/entering a filtered tap -> stratus-sg-T;
+                              packets of unfiltered taps -> ACCEPT; others RETURN
+    stratus-sg-T: to tap X -> stTi<X> (ingress), from tap X -> stTo<X> (egress),
+                  then ACCEPT (port chains RETURN what they allow and DROP the rest)
+    stTo<X> -> stTs<X>: anti-spoofing (the port's MAC with its IPs and pairs)
 
-Every apply declares (and so flushes and refills) all chains of ours and deletes
-the stale ones in the same iptables-restore transaction: idempotent and atomic
-per table.
+Every apply declares (and so flushes and refills) all chains of the agent and
+deletes its stale ones in the same iptables-restore transaction: idempotent and
+atomic per table.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import ipaddress
 from typing import Any, Protocol
 
@@ -23,9 +27,6 @@ import netaddr
 
 from network.agents.bridge import driver as bridge_driver
 
-TOP_CHAIN = "stratus-FORWARD"
-SG_CHAIN = "stratus-sg"
-PORT_CHAIN_PREFIX = "strat-"
 # Protocol names iptables knows, by number (others are given by number).
 _NAMES = {1: "icmp", 6: "tcp", 17: "udp", 33: "dccp", 58: "ipv6-icmp", 132: "sctp",
           136: "udplite"}
@@ -40,19 +41,37 @@ _PORT_MODULES = {6: "tcp", 17: "udp", 33: "dccp", 132: "sctp"}
 _ICMPV6_IN = (130, 131, 132, 134, 135, 136, 143)
 
 
-def chain(kind: str, port_id: str) -> str:
-    """``strat-<kind><port id[:10]>`` (17 characters, within iptables' 28)."""
-    return "%s%s%s" % (PORT_CHAIN_PREFIX, kind, port_id[:10])
+@dataclasses.dataclass(frozen=True)
+class Chains:
+    """The names of one agent's chains (all within iptables' 28 characters)."""
+
+    tag: str
+
+    @classmethod
+    def for_host(cls, host: str) -> "Chains":
+        return cls(hashlib.sha256(host.encode()).hexdigest()[:6])
+
+    @property
+    def top(self) -> str:
+        return "stratus-fwd-" + self.tag
+
+    @property
+    def sg(self) -> str:
+        return "stratus-sg-" + self.tag
+
+    def port(self, kind: str, port_id: str) -> str:
+        """``st<tag><kind><port id[:10]>``: kind ``i`` ingress, ``o`` egress, ``s`` spoofing."""
+        return "st%s%s%s" % (self.tag, kind, port_id[:10])
+
+    def ours(self, name: str) -> bool:
+        return name in (self.top, self.sg) or (
+            name.startswith("st" + self.tag) and len(name) == 19)
 
 
 def filtered(port: dict[str, Any]) -> bool:
     """Ports of the network itself and ports without port security are not filtered."""
     return bool(port.get("port_security_enabled", True)) and \
         not str(port.get("device_owner") or "").startswith("network:")
-
-
-def ours(name: str) -> bool:
-    return name in (TOP_CHAIN, SG_CHAIN) or name.startswith(PORT_CHAIN_PREFIX)
 
 
 def _protocol(value: str | None, ipv6: bool) -> str | None:
@@ -118,8 +137,8 @@ def _physdev(direction: str, tap: str) -> list[str]:
     return ["-m", "physdev", "--physdev-%s" % direction, tap, "--physdev-is-bridged"]
 
 
-def _spoof_lines(port: dict[str, Any], ipv6: bool) -> list[str]:
-    name = chain("s", port["port_id"])
+def _spoof_lines(c: Chains, port: dict[str, Any], ipv6: bool) -> list[str]:
+    name = c.port("s", port["port_id"])
     mac = str(port["mac_address"]).lower()
     pairs = [(ip, mac) for ip in port.get("fixed_ips", [])]
     pairs += [(p["ip_address"], str(p.get("mac_address") or mac).lower())
@@ -136,9 +155,10 @@ def _spoof_lines(port: dict[str, Any], ipv6: bool) -> list[str]:
     return lines
 
 
-def _ingress_lines(port: dict[str, Any], ipv6: bool, rules: list[dict[str, Any]],
+def _ingress_lines(c: Chains, port: dict[str, Any], ipv6: bool,
+                   rules: list[dict[str, Any]],
                    members: dict[str, dict[str, list[str]]]) -> list[str]:
-    name = chain("i", port["port_id"])
+    name = c.port("i", port["port_id"])
     lines = []
     if ipv6:
         lines += [_line(name, ["-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", str(t)],
@@ -153,9 +173,10 @@ def _ingress_lines(port: dict[str, Any], ipv6: bool, rules: list[dict[str, Any]]
     return lines
 
 
-def _egress_lines(port: dict[str, Any], ipv6: bool, rules: list[dict[str, Any]],
+def _egress_lines(c: Chains, port: dict[str, Any], ipv6: bool,
+                  rules: list[dict[str, Any]],
                   members: dict[str, dict[str, list[str]]]) -> list[str]:
-    name = chain("o", port["port_id"])
+    name = c.port("o", port["port_id"])
     lines = []
     if ipv6:
         # Before it has an address: MLD reports and duplicate address detection.
@@ -168,7 +189,7 @@ def _egress_lines(port: dict[str, Any], ipv6: bool, rules: list[dict[str, Any]],
                                   "udp", "-m", "udp", "--sport", "68", "--dport", "67"],
                            "RETURN"))
         client, server = "68", "67"
-    lines.append(_line(name, [], chain("s", port["port_id"])))
+    lines.append(_line(name, [], c.port("s", port["port_id"])))
     if ipv6:
         lines.append(_line(name, ["-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", "134"],
                            "DROP"))  # a guest is no router
@@ -206,51 +227,51 @@ def port_rules(port: dict[str, Any], sg_info: dict[str, Any]) -> list[dict[str, 
     return rules
 
 
-def render(ports: list[dict[str, Any]], sg_info: dict[str, Any], ipv6: bool,
+def render(c: Chains, ports: list[dict[str, Any]], sg_info: dict[str, Any], ipv6: bool,
            existing: set[str] | None = None, hooked: bool = True) -> str:
     """iptables-restore input for ``ports`` (device details, see ``network.plugin.l2``).
 
-    :param existing: chains of ours in the table now (the stale ones get deleted).
-    :param hooked: whether FORWARD already jumps to ``stratus-FORWARD``.
+    :param existing: the agent's chains in the table now (the stale ones get deleted).
+    :param hooked: whether FORWARD already jumps to the agent's top chain.
     """
     members = sg_info.get("sg_member_ips", {})
     ports = sorted(ports, key=lambda p: p["device"])
     guarded = [p for p in ports if filtered(p)]
-    chains = [TOP_CHAIN, SG_CHAIN]
+    chains = [c.top, c.sg]
     for port in guarded:
-        chains += [chain(k, port["port_id"]) for k in ("i", "o", "s")]
+        chains += [c.port(k, port["port_id"]) for k in ("i", "o", "s")]
     stale = sorted(set(existing or ()) - set(chains))
     lines = ["*filter"] + [":%s - [0:0]" % c for c in chains + stale]
     if not hooked:
-        lines.append("-I FORWARD 1 -j %s" % TOP_CHAIN)
+        lines.append("-I FORWARD 1 -j %s" % c.top)
     for port in guarded:
-        lines += [_line(TOP_CHAIN, _physdev(d, port["device"]), SG_CHAIN)
+        lines += [_line(c.top, _physdev(d, port["device"]), c.sg)
                   for d in ("out", "in")]
     for port in ports:
         if not filtered(port):
-            lines += [_line(TOP_CHAIN, _physdev(d, port["device"]), "ACCEPT")
+            lines += [_line(c.top, _physdev(d, port["device"]), "ACCEPT")
                       for d in ("out", "in")]
     for port in guarded:
-        lines.append(_line(SG_CHAIN, _physdev("out", port["device"]),
-                           chain("i", port["port_id"])))
-        lines.append(_line(SG_CHAIN, _physdev("in", port["device"]),
-                           chain("o", port["port_id"])))
-    lines.append(_line(SG_CHAIN, [], "ACCEPT"))
+        lines.append(_line(c.sg, _physdev("out", port["device"]),
+                           c.port("i", port["port_id"])))
+        lines.append(_line(c.sg, _physdev("in", port["device"]),
+                           c.port("o", port["port_id"])))
+    lines.append(_line(c.sg, [], "ACCEPT"))
     for port in guarded:
         rules = port_rules(port, sg_info)
-        lines += _ingress_lines(port, ipv6, rules, members)
-        lines += _egress_lines(port, ipv6, rules, members)
-        lines += _spoof_lines(port, ipv6)
+        lines += _ingress_lines(c, port, ipv6, rules, members)
+        lines += _egress_lines(c, port, ipv6, rules, members)
+        lines += _spoof_lines(c, port, ipv6)
     lines += ["-X %s" % c for c in stale]
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
 
 
-def parse_saved(saved: str) -> tuple[set[str], bool]:
-    """Chains of ours in iptables-save output, and whether FORWARD jumps to ours."""
+def parse_saved(c: Chains, saved: str) -> tuple[set[str], bool]:
+    """The agent's chains in iptables-save output, and whether FORWARD jumps to them."""
     chains = {line[1:].split()[0] for line in saved.splitlines()
-              if line.startswith(":") and ours(line[1:].split()[0])}
-    hooked = any(line.split() == ["-A", "FORWARD", "-j", TOP_CHAIN]
+              if line.startswith(":") and c.ours(line[1:].split()[0])}
+    hooked = any(line.split() == ["-A", "FORWARD", "-j", c.top]
                  for line in saved.splitlines())
     return chains, hooked
 
@@ -272,23 +293,24 @@ class NoopFirewall:
 class IptablesFirewall:
     """Applies :func:`render` for IPv4 and IPv6 through the driver."""
 
-    def __init__(self, driver: bridge_driver.Driver) -> None:
+    def __init__(self, driver: bridge_driver.Driver, chains: Chains) -> None:
         self._driver = driver
+        self.chains = chains
 
     def apply(self, ports: list[dict[str, Any]], sg_info: dict[str, Any]) -> None:
         for ipv6 in (False, True):
-            existing, hooked = parse_saved(self._driver.iptables_save(ipv6))
-            self._driver.iptables_restore(ipv6, render(ports, sg_info, ipv6, existing,
-                                                       hooked))
+            existing, hooked = parse_saved(self.chains, self._driver.iptables_save(ipv6))
+            self._driver.iptables_restore(ipv6, render(self.chains, ports, sg_info, ipv6,
+                                                       existing, hooked))
 
     def remove_all(self) -> None:
-        """Remove every chain of ours and the jump from FORWARD."""
+        """Remove every chain of the agent and its jump from FORWARD."""
         for ipv6 in (False, True):
-            existing, hooked = parse_saved(self._driver.iptables_save(ipv6))
+            existing, hooked = parse_saved(self.chains, self._driver.iptables_save(ipv6))
             if not existing and not hooked:
                 continue
             lines = ["*filter"] + [":%s - [0:0]" % c for c in sorted(existing)]
             if hooked:
-                lines.append("-D FORWARD -j %s" % TOP_CHAIN)
+                lines.append("-D FORWARD -j %s" % self.chains.top)
             lines += ["-X %s" % c for c in sorted(existing)]
             self._driver.iptables_restore(ipv6, "\n".join(lines + ["COMMIT"]) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from network.agents import service as agent_service
+from network.agents.metadata import config as metadata_config
 
 DHCP_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("state_path", default="/var/lib/stratus/dhcp",
@@ -18,9 +19,16 @@ DHCP_OPTS: list[cfg.Opt] = [
                     "tap<port id[:11]> is left for stratus-network-bridge-agent to plug "
                     "(use this wherever the bridge agent runs)."),
     cfg.IntOpt("lease_time", default=86400, min=120, help="DHCP lease time, seconds."),
-    cfg.BoolOpt("metadata_route", default=True,
-                help="Push a classless static route to 169.254.169.254 via the DHCP "
-                     "port's address (where the metadata proxy will listen)."),
+    cfg.BoolOpt("enable_isolated_metadata", default=True,
+                help="Serve the metadata API from the DHCP namespace on subnets without "
+                     "a router (guests of routed subnets reach the router's proxy "
+                     "through their default gateway): a proxy listens on "
+                     "169.254.169.254:80 there and DHCP pushes a route to it via the "
+                     "DHCP port."),
+    cfg.BoolOpt("force_metadata", default=True,
+                help="Serve metadata from the DHCP namespace (proxy and route) on every "
+                     "IPv4 DHCP subnet, routed or not: a router attached later does not "
+                     "strand guests holding a lease with the route to the DHCP port."),
     cfg.FloatOpt("resync_interval", default=30.0, min=0,
                  help="Seconds between two full resyncs with the server (0: only at start)."),
 ]
@@ -30,7 +38,9 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register ``[dhcp]`` and ``[agent] report_interval`` (idempotent)."""
     conf.register_opts(DHCP_OPTS, group="dhcp")
     agent_service.register_report_opts(conf)
+    metadata_config.register_socket_opts(conf)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [("dhcp", DHCP_OPTS), ("agent", agent_service.REPORT_OPTS)]
+    return [("dhcp", DHCP_OPTS), ("agent", agent_service.REPORT_OPTS),
+            ("metadata", list(metadata_config.SOCKET_OPTS))]

@@ -52,9 +52,17 @@ def _dhcp_ip(network: dict[str, Any], subnet_id: str) -> str | None:
     return None
 
 
-def render_opts(network: dict[str, Any], metadata_route: bool = True) -> str:
+def metadata_subnets(network: dict[str, Any], isolated: bool, force: bool) -> set[str]:
+    """The IPv4 DHCP subnets whose guests reach 169.254.169.254 through the DHCP
+    namespace: all with ``force``, those without a router with ``isolated``."""
+    return {sub["id"] for sub in dhcp_subnets(network) if sub["ip_version"] == 4
+            and (force or (isolated and sub.get("isolated", True)))}
+
+
+def render_opts(network: dict[str, Any], metadata: set[str] | None = None) -> str:
     """Per-subnet options (tagged ``subnet-<id>``): router, DNS servers, MTU (26) and
-    classless static routes (121) for host routes and the metadata address."""
+    classless static routes (121) for host routes and, on subnets without a router,
+    the metadata address via the DHCP port."""
     lines = []
     mtu = network.get("mtu")
     for sub in dhcp_subnets(network):
@@ -69,7 +77,8 @@ def render_opts(network: dict[str, Any], metadata_route: bool = True) -> str:
             lines.append("%s,option:mtu,%d" % (tag, int(mtu)))
         routes = [(r["destination"], r["nexthop"]) for r in sub.get("host_routes") or []]
         dhcp_ip = _dhcp_ip(network, sub["id"])
-        if metadata_route and dhcp_ip and not any(d == METADATA_CIDR for d, _ in routes):
+        if dhcp_ip and sub["id"] in (metadata or set()) and \
+                not any(d == METADATA_CIDR for d, _ in routes):
             routes.append((METADATA_CIDR, dhcp_ip))
         if routes:
             # With option 121 clients ignore option 3: the default route goes in too.
@@ -102,10 +111,10 @@ def render_argv(network: dict[str, Any], directory: str, interface: str, binary:
 
 
 def render(network: dict[str, Any], directory: str, interface: str, binary: str,
-           lease_time: int, metadata_route: bool) -> Config:
+           lease_time: int, metadata: set[str]) -> Config:
     """Everything dnsmasq needs for ``network``."""
     return Config(argv=render_argv(network, directory, interface, binary, lease_time),
-                  hosts=render_hosts(network), opts=render_opts(network, metadata_route))
+                  hosts=render_hosts(network), opts=render_opts(network, metadata))
 
 
 def port_cidrs(network: dict[str, Any]) -> list[str]:

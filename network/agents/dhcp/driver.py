@@ -46,13 +46,17 @@ class Driver(Protocol):
         """:returns: whether the veth pair had to be created."""
         ...
 
-    def dnsmasq_pid(self, pid_file: str) -> int | None: ...
+    def process_pid(self, pid_file: str, marker: str) -> int | None:
+        """The running daemon (dnsmasq, metadata proxy) of ``pid_file``, if ours."""
+        ...
 
-    def start_dnsmasq(self, ns: str, argv: list[str]) -> None: ...
+    def start_process(self, ns: str, argv: list[str]) -> None:
+        """Run ``argv`` in ``ns``; it daemonises and writes its pid file."""
+        ...
 
     def reload_dnsmasq(self, pid: int) -> None: ...
 
-    def stop_dnsmasq(self, pid: int) -> None: ...
+    def stop_process(self, pid: int) -> None: ...
 
 
 class IpDriver(linux.IpCommand):
@@ -68,16 +72,5 @@ class IpDriver(linux.IpCommand):
                     self._run("-n", ns, "link", "delete", stale, check=False)
         return self.plug_veth(ns, inner, outer, mac, cidrs, mtu, bridge)
 
-    def dnsmasq_pid(self, pid_file: str) -> int | None:
-        return linux.process_pid(pid_file, "dnsmasq")
-
-    def start_dnsmasq(self, ns: str, argv: list[str]) -> None:
-        # dnsmasq daemonises itself and writes its pid file before returning.
-        self._run("netns", "exec", ns, *argv)
-        LOG.info("Started dnsmasq in %s", ns)
-
     def reload_dnsmasq(self, pid: int) -> None:
         os.kill(pid, signal.SIGHUP)
-
-    def stop_dnsmasq(self, pid: int) -> None:
-        linux.stop_process(pid)

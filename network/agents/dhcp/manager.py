@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from typing import Any
 
@@ -21,8 +22,10 @@ from common import rpc_service
 from network.agents.dhcp import driver as dhcp_driver
 from network.agents.dhcp import dnsmasq
 from network.agents.dhcp import rpcapi
+from network.agents.metadata import proxy
 
 LOG = logging.getLogger(__name__)
+METADATA_ADDRESS = dnsmasq.METADATA_CIDR.split("/")[0]
 
 
 def namespace(network_id: str) -> str:
@@ -143,18 +146,21 @@ class DhcpAgentManager:
         rewired = self._driver.ensure_namespace(ns)
         if bridge:
             self._driver.ensure_bridge(bridge, mtu)
+        metadata = dnsmasq.metadata_subnets(net, self._conf.dhcp.enable_isolated_metadata,
+                                            self._conf.dhcp.force_metadata)
+        cidrs = dnsmasq.port_cidrs(net) + ([dnsmasq.METADATA_CIDR] if metadata else [])
         rewired = self._driver.plug(ns, inner, outer_name(port["id"]), port["mac_address"],
-                                    dnsmasq.port_cidrs(net), mtu, bridge) or rewired
+                                    cidrs, mtu, bridge) or rewired
         directory = self._dir(net_id)
         os.makedirs(directory, exist_ok=True)
         # dnsmasq drops to "nobody" after start: it must still read its files.
         for path in (self._conf.dhcp.state_path, directory):
             os.chmod(path, 0o755)
         config = dnsmasq.render(net, directory, inner, self._conf.dhcp.dnsmasq_binary,
-                                self._conf.dhcp.lease_time, self._conf.dhcp.metadata_route)
+                                self._conf.dhcp.lease_time, metadata)
         self._write(directory, "host", config.hosts)
         self._write(directory, "opts", config.opts)
-        pid = self._driver.dnsmasq_pid(os.path.join(directory, "pid"))
+        pid = self._driver.process_pid(os.path.join(directory, "pid"), "dnsmasq")
         previous = self._served.get(net_id)
         if pid is not None and not rewired and previous is not None and \
                 previous.argv == config.argv:
@@ -163,10 +169,18 @@ class DhcpAgentManager:
                 LOG.info("Reloaded dnsmasq of network %s", net_id)
         else:
             if pid is not None:
-                self._driver.stop_dnsmasq(pid)
-            self._driver.start_dnsmasq(ns, config.argv)
+                self._driver.stop_process(pid)
+            self._driver.start_process(ns, config.argv)
             LOG.info("dnsmasq serving network %s", net_id)
         self._served[net_id] = config
+        if metadata:
+            if proxy.ensure(self._driver, directory, ns, sys.executable,
+                            self._conf.metadata.metadata_proxy_socket,
+                            ["--network-id", net_id, "--bind", METADATA_ADDRESS,
+                             "--port", "80"], restart=rewired):
+                LOG.info("Metadata proxy of network %s started", net_id)
+        else:
+            proxy.stop(self._driver, directory)
 
     @staticmethod
     def _write(directory: str, name: str, text: str) -> None:
@@ -178,9 +192,10 @@ class DhcpAgentManager:
 
     def _remove(self, net_id: str) -> None:
         directory = self._dir(net_id)
-        pid = self._driver.dnsmasq_pid(os.path.join(directory, "pid"))
+        proxy.stop(self._driver, directory)
+        pid = self._driver.process_pid(os.path.join(directory, "pid"), "dnsmasq")
         if pid is not None:
-            self._driver.stop_dnsmasq(pid)
+            self._driver.stop_process(pid)
         # Deleting the namespace destroys the veth pair (both ends) with it.
         self._driver.delete_namespace(namespace(net_id))
         if self._conf.dhcp.bridge_mode == "standalone":

@@ -115,16 +115,6 @@ class IpDriver(linux.IpCommand):
         except RuntimeError as err:
             raise RuntimeError("%s\n%s" % (err, text)) from None
 
-    def start_process(self, ns: str, argv: list[str]) -> None:
-        # The process daemonises itself and writes its pid file before this returns.
-        self._run("netns", "exec", ns, *argv)
-
-    def process_pid(self, pid_file: str, marker: str) -> int | None:
-        return linux.process_pid(pid_file, marker)
-
-    def stop_process(self, pid: int) -> None:
-        linux.stop_process(pid)
-
     def arping(self, ns: str, dev: str, address: str) -> None:
         if shutil.which(self._arping) is None:
             return  # optional: neighbours learn the address on the next ARP anyway

@@ -24,9 +24,9 @@ from common import rpc_service
 from network.agents.l3 import driver as l3_driver
 from network.agents.l3 import rpcapi
 from network.agents.l3 import rules
+from network.agents.metadata import proxy
 
 LOG = logging.getLogger(__name__)
-PROXY_MARKER = "network.agents.metadata.ns_proxy"
 
 
 def _resync_spacing(conf: cfg.ConfigOpts) -> float:
@@ -188,29 +188,15 @@ class L3AgentManager:
             LOG.info("Router %(id)s set up in %(ns)s", {"id": router_id, "ns": ns})
         self._routers[router_id] = router
 
-    def _proxy_files(self, router_id: str) -> tuple[str, str]:
-        directory = self._dir(router_id)
-        return (os.path.join(directory, "metadata_proxy.pid"),
-                os.path.join(directory, "metadata_proxy.log"))
-
     def _ensure_proxy(self, router_id: str, ns: str, restart: bool) -> None:
-        pid_file, log_file = self._proxy_files(router_id)
-        pid = self._driver.process_pid(pid_file, PROXY_MARKER)
-        if pid is not None and not restart:
-            return
-        if pid is not None:  # it serves a namespace that was deleted and remade
-            self._driver.stop_process(pid)
-        self._driver.start_process(ns, [
-            self._conf.l3.python_binary, "-m", PROXY_MARKER, "--router-id", router_id,
-            "--socket", self._conf.metadata.metadata_proxy_socket,
-            "--port", str(self._conf.l3.metadata_port), "--pid-file", pid_file,
-            "--log-file", log_file])
-        LOG.info("Metadata proxy of router %s started", router_id)
+        if proxy.ensure(self._driver, self._dir(router_id), ns, self._conf.l3.python_binary,
+                        self._conf.metadata.metadata_proxy_socket,
+                        ["--router-id", router_id, "--port", str(self._conf.l3.metadata_port)],
+                        restart):
+            LOG.info("Metadata proxy of router %s started", router_id)
 
     def _stop_proxy(self, router_id: str) -> None:
-        pid = self._driver.process_pid(self._proxy_files(router_id)[0], PROXY_MARKER)
-        if pid is not None:
-            self._driver.stop_process(pid)
+        proxy.stop(self._driver, self._dir(router_id))
 
     def _remove(self, router_id: str) -> None:
         ns = rules.namespace(router_id)

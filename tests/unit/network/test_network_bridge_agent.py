@@ -369,15 +369,17 @@ def test_mappings_are_validated() -> None:
 
 def test_iptables_firewall_removes_stale_chains_and_hooks_forward_once() -> None:
     driver = FakeDriver()
-    saved = "*filter\n:FORWARD ACCEPT [0:0]\n:strat-iold0000000 - [0:0]\n" \
-        ":stratus-FORWARD - [0:0]\n-A FORWARD -j stratus-FORWARD\nCOMMIT\n"
+    chains = bridge_firewall.Chains.for_host("h1")
+    old = chains.port("i", "old0000000")
+    saved = "*filter\n:FORWARD ACCEPT [0:0]\n:%s - [0:0]\n:%s - [0:0]\n-A FORWARD -j %s\n" \
+        "COMMIT\n" % (old, chains.top, chains.top)
     driver.iptables_save = lambda ipv6: saved  # type: ignore[method-assign]
-    fw = bridge_firewall.IptablesFirewall(driver)
+    fw = bridge_firewall.IptablesFirewall(driver, chains)
     fw.apply([dict(_port(P1), device=manager.device_name(P1))],
              {"security_groups": {}, "sg_member_ips": {}})
     texts = [c[1] for c in driver.calls if c[0] == "restore"]
     assert len(texts) == 2  # IPv4 and IPv6
-    assert "-X strat-iold0000000" in texts[0] and "-I FORWARD" not in texts[0]
+    assert "-X %s" % old in texts[0] and "-I FORWARD" not in texts[0]
     fw.remove_all()
     last = [c[1] for c in driver.calls if c[0] == "restore"][-1]
-    assert "-D FORWARD -j stratus-FORWARD" in last and "-X stratus-FORWARD" in last
+    assert "-D FORWARD -j %s" % chains.top in last and "-X %s" % chains.top in last

@@ -7,9 +7,11 @@ from network.agents.bridge import firewall as fw
 
 PORT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 TAP = "tapaaaaaaaa-bb"
-IN_CHAIN = fw.chain("i", PORT)
-OUT_CHAIN = fw.chain("o", PORT)
-SPOOF_CHAIN = fw.chain("s", PORT)
+C = fw.Chains("0a1b2c")
+TOP, SG = C.top, C.sg
+IN_CHAIN = C.port("i", PORT)
+OUT_CHAIN = C.port("o", PORT)
+SPOOF_CHAIN = C.port("s", PORT)
 
 
 def _port(**extra: Any) -> dict[str, Any]:
@@ -34,8 +36,13 @@ def _lines(text: str, chain: str) -> list[str]:
     return [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
 
 
-def test_chain_names_fit_iptables() -> None:
-    assert IN_CHAIN == "strat-iaaaaaaaa-b" and len(IN_CHAIN) <= 28
+def test_chain_names_fit_iptables_and_differ_per_agent() -> None:
+    assert IN_CHAIN == "st0a1b2ciaaaaaaaa-b" and len(IN_CHAIN) <= 28
+    assert TOP == "stratus-fwd-0a1b2c" and SG == "stratus-sg-0a1b2c"
+    assert C.ours(IN_CHAIN) and C.ours(TOP) and not C.ours("stratus-FORWARD")
+    other = fw.Chains.for_host("another-host")
+    assert other != fw.Chains.for_host("host-a") and not other.ours(IN_CHAIN)
+    assert fw.Chains.for_host("host-a") == fw.Chains.for_host("host-a")
 
 
 def test_default_group_ipv4() -> None:
@@ -43,14 +50,14 @@ def test_default_group_ipv4() -> None:
                                      _rule(remote_group_id="g1"),
                                      _rule(ethertype="IPv6", remote_group_id="g1")]},
           "sg_member_ips": {"g1": {"IPv4": ["10.0.0.5", "10.0.0.6"], "IPv6": ["fd00::5"]}}}
-    text = fw.render([_port()], sg, ipv6=False)
+    text = fw.render(C, [_port()], sg, ipv6=False)
     assert text.startswith("*filter\n") and text.endswith("COMMIT\n")
-    assert ":%s - [0:0]" % IN_CHAIN in text and ":stratus-FORWARD - [0:0]" in text
-    assert "-I FORWARD 1 -j stratus-FORWARD" not in text  # hooked by default
-    assert _lines(text, "stratus-FORWARD") == [
-        "-m physdev --physdev-out %s --physdev-is-bridged -j stratus-sg" % TAP,
-        "-m physdev --physdev-in %s --physdev-is-bridged -j stratus-sg" % TAP]
-    assert _lines(text, "stratus-sg") == [
+    assert ":%s - [0:0]" % IN_CHAIN in text and ":%s - [0:0]" % TOP in text
+    assert "-I FORWARD 1 -j %s" % TOP not in text  # hooked by default
+    assert _lines(text, TOP) == [
+        "-m physdev --physdev-out %s --physdev-is-bridged -j %s" % (TAP, SG),
+        "-m physdev --physdev-in %s --physdev-is-bridged -j %s" % (TAP, SG)]
+    assert _lines(text, SG) == [
         "-m physdev --physdev-out %s --physdev-is-bridged -j %s" % (TAP, IN_CHAIN),
         "-m physdev --physdev-in %s --physdev-is-bridged -j %s" % (TAP, OUT_CHAIN),
         "-j ACCEPT"]
@@ -74,7 +81,7 @@ def test_default_group_ipv4() -> None:
 def test_default_group_ipv6_has_neighbour_discovery_and_link_local() -> None:
     sg = {"security_groups": {"g1": [_rule(ethertype="IPv6", remote_group_id="g1")]},
           "sg_member_ips": {"g1": {"IPv4": [], "IPv6": ["fd00::5"]}}}
-    text = fw.render([_port()], sg, ipv6=True)
+    text = fw.render(C, [_port()], sg, ipv6=True)
     ingress = _lines(text, IN_CHAIN)
     assert "-p ipv6-icmp -m icmp6 --icmpv6-type 135 -j RETURN" in ingress
     assert "-p udp -m udp --sport 547 --dport 546 -j RETURN" in ingress
@@ -101,7 +108,7 @@ def test_protocols_ports_icmp_and_prefixes() -> None:
         _rule("egress", protocol="tcp", port_range_min=80, port_range_max=80,
               remote_ip_prefix="10.9.0.0/24"),
         _rule(remote_group_id="empty")]}, "sg_member_ips": {"empty": {"IPv4": []}}}
-    v4 = fw.render([_port()], sg, ipv6=False)
+    v4 = fw.render(C, [_port()], sg, ipv6=False)
     ingress = _lines(v4, IN_CHAIN)
     for expected in ("-p tcp -m tcp --dport 22 -j RETURN",
                      "-s 192.168.0.0/16 -p udp -m udp --dport 1000:2000 -j RETURN",
@@ -113,7 +120,7 @@ def test_protocols_ports_icmp_and_prefixes() -> None:
         assert expected in ingress, (expected, ingress)
     assert "-d 10.9.0.0/24 -p tcp -m tcp --dport 80 -j RETURN" in _lines(v4, OUT_CHAIN)
     assert not any("ipv6-icmp" in line for line in ingress)
-    v6 = fw.render([_port()], sg, ipv6=True)
+    v6 = fw.render(C, [_port()], sg, ipv6=True)
     assert "-p ipv6-icmp -j RETURN" in _lines(v6, IN_CHAIN)  # "icmp" in IPv6 means ICMPv6
     assert not any("--dport 22" in line for line in _lines(v6, IN_CHAIN))
 
@@ -122,7 +129,7 @@ def test_allowed_address_pairs_pass_anti_spoofing() -> None:
     port = _port(allowed_address_pairs=[
         {"ip_address": "10.0.0.100", "mac_address": "fa:16:3e:00:00:99"},
         {"ip_address": "10.1.0.0/24", "mac_address": None}])
-    lines = _lines(fw.render([port], {}, ipv6=False), SPOOF_CHAIN)
+    lines = _lines(fw.render(C, [port], {}, ipv6=False), SPOOF_CHAIN)
     assert "-s 10.0.0.100/32 -m mac --mac-source fa:16:3e:00:00:99 -j RETURN" in lines
     assert "-s 10.1.0.0/24 -m mac --mac-source fa:16:3e:00:00:01 -j RETURN" in lines
 
@@ -131,26 +138,29 @@ def test_unfiltered_ports_are_accepted_after_filtered_ones() -> None:
     dhcp = _port(device="tapdddddddd-dd", port_id="dddddddd-dddd", device_owner="network:dhcp")
     open_port = _port(device="tapeeeeeeee-ee", port_id="eeeeeeee-eeee",
                       port_security_enabled=False)
-    text = fw.render([dhcp, open_port, _port()], {}, ipv6=False)
-    top = _lines(text, "stratus-FORWARD")
-    assert top[0].endswith("-j stratus-sg") and top[1].endswith("-j stratus-sg")
+    text = fw.render(C, [dhcp, open_port, _port()], {}, ipv6=False)
+    top = _lines(text, TOP)
+    assert top[0].endswith("-j " + SG) and top[1].endswith("-j " + SG)
     assert top[2:] == [
         "-m physdev --physdev-out tapdddddddd-dd --physdev-is-bridged -j ACCEPT",
         "-m physdev --physdev-in tapdddddddd-dd --physdev-is-bridged -j ACCEPT",
         "-m physdev --physdev-out tapeeeeeeee-ee --physdev-is-bridged -j ACCEPT",
         "-m physdev --physdev-in tapeeeeeeee-ee --physdev-is-bridged -j ACCEPT"]
-    assert fw.chain("i", "dddddddd-dddd") not in text
+    assert C.port("i", "dddddddd-dddd") not in text
 
 
 def test_stale_chains_deleted_and_forward_hooked_when_missing() -> None:
-    saved = "*filter\n:FORWARD ACCEPT [0:0]\n:strat-igone000000 - [0:0]\n" \
-        ":stratus-FORWARD - [0:0]\n:other - [0:0]\nCOMMIT\n"
-    existing, hooked = fw.parse_saved(saved)
-    assert existing == {"strat-igone000000", "stratus-FORWARD"} and not hooked
-    text = fw.render([_port()], {}, ipv6=False, existing=existing, hooked=hooked)
-    assert ":strat-igone000000 - [0:0]" in text and text.rstrip().endswith(
-        "-X strat-igone000000\nCOMMIT")
-    assert "-I FORWARD 1 -j stratus-FORWARD" in text
+    gone = C.port("i", "gone000000")
+    theirs = fw.Chains("ffffff").port("i", "theirs0000")  # another agent's
+    saved = "*filter\n:FORWARD ACCEPT [0:0]\n:%s - [0:0]\n:%s - [0:0]\n:%s - [0:0]\n" \
+        ":other - [0:0]\n-A FORWARD -j stratus-fwd-ffffff\nCOMMIT\n" % (gone, theirs, TOP)
+    existing, hooked = fw.parse_saved(C, saved)
+    assert existing == {gone, TOP} and not hooked
+    text = fw.render(C, [_port()], {}, ipv6=False, existing=existing, hooked=hooked)
+    assert ":%s - [0:0]" % gone in text and text.rstrip().endswith(
+        "-X %s\nCOMMIT" % gone)
+    assert theirs not in text
+    assert "-I FORWARD 1 -j %s" % TOP in text
     assert "other" not in text
 
 
@@ -158,4 +168,4 @@ def test_render_is_deterministic() -> None:
     sg = {"security_groups": {"g1": [_rule(remote_group_id="g1"), _rule("egress")]},
           "sg_member_ips": {"g1": {"IPv4": ["10.0.0.6", "10.0.0.5"]}}}
     other = _port(device="tapbbbbbbbb-bb", port_id="bbbbbbbb-bbbb")
-    assert fw.render([_port(), other], sg, False) == fw.render([other, _port()], sg, False)
+    assert fw.render(C, [_port(), other], sg, False) == fw.render(C, [other, _port()], sg, False)

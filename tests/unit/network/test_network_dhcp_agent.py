@@ -55,19 +55,24 @@ class FakeDriver:
         self.plugged[inner] = (ns, mac, cidrs, bridge)
         return created
 
-    def dnsmasq_pid(self, pid_file: str) -> int | None:
+    def process_pid(self, pid_file: str, marker: str) -> int | None:
         return self.pids.get(pid_file)
 
-    def start_dnsmasq(self, ns: str, argv: list[str]) -> None:
-        pid_file = [a for a in argv if a.startswith("--pid-file=")][0].split("=", 1)[1]
+    def start_process(self, ns: str, argv: list[str]) -> None:
+        if "--pid-file" in argv:  # the metadata proxy
+            pid_file = argv[argv.index("--pid-file") + 1]
+            what = "proxy"
+        else:
+            pid_file = [a for a in argv if a.startswith("--pid-file=")][0].split("=", 1)[1]
+            what = "start"
         self._next += 1
         self.pids[pid_file] = self._next
-        self.calls.append(("start", ns))
+        self.calls.append((what, ns))
 
     def reload_dnsmasq(self, pid: int) -> None:
         self.calls.append(("reload", pid))
 
-    def stop_dnsmasq(self, pid: int) -> None:
+    def stop_process(self, pid: int) -> None:
         self.pids = {k: v for k, v in self.pids.items() if v != pid}
         self.calls.append(("stop", pid))
 
@@ -93,7 +98,7 @@ def _network(ips: list[str]) -> dict[str, Any]:
     return {"id": NET, "mtu": 1450, "dhcp_port": dhcp_port, "ports": ports + [dhcp_port],
             "subnets": [{"id": "s1", "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1",
                          "dns_nameservers": [], "host_routes": [], "allocation_pools": [],
-                         "ip_version": 4, "enable_dhcp": True}]}
+                         "ip_version": 4, "enable_dhcp": True, "isolated": False}]}
 
 
 def _agent(tmp_path: Any) -> tuple[manager.DhcpAgentManager, FakeDriver, FakeServer]:
@@ -101,6 +106,8 @@ def _agent(tmp_path: Any) -> tuple[manager.DhcpAgentManager, FakeDriver, FakeSer
     dhcp_config.register_opts(conf)
     conf([], default_config_files=[])
     conf.set_override("state_path", str(tmp_path), group="dhcp")
+    conf.set_override("metadata_proxy_socket", str(tmp_path / "md.sock"), group="metadata")
+    conf.set_override("force_metadata", False, group="dhcp")  # isolated subnets only
     driver, server = FakeDriver(), FakeServer()
     return manager.DhcpAgentManager(conf, server, driver, "h1"), driver, server
 
@@ -217,6 +224,14 @@ def test_server_schedules_networks_and_creates_the_dhcp_port(plugin: Any) -> Non
     assert again is not None and again["dhcp_port"]["id"] == dhcp_port["id"]
     assert endpoint.get_active_networks_info(ctxt, "h2") == []
     assert endpoint.get_network_info(ctxt, net_id, "h2") is None
+    # No router on the subnet: isolated (the DHCP namespace serves metadata) until one.
+    assert info["subnets"][0]["isolated"] is True
+    router = plugin.routers.create(ctxt, {"project_id": "p1", "name": "r",
+                                          "admin_state_up": True})
+    plugin.routers.add_interface(ctxt, router["id"], {"subnet_id": sub_id})
+    routed = endpoint.get_network_info(ctxt, net_id, "h1")
+    assert routed is not None and routed["subnets"][0]["isolated"] is False
+    plugin.routers.remove_interface(ctxt, router["id"], {"subnet_id": sub_id})
     agent = endpoint.get_agent(ctxt, rpcapi.DHCP_AGENT_TYPE, "h1")
     assert agent is not None
     assert plugin.agents.hosted_networks(ctxt, agent["id"]) == [net_id]
@@ -292,3 +307,36 @@ def test_notifications_for_one_network_coalesce(tmp_path: Any) -> None:
     for thread in [first, *burst]:
         thread.join(5)
     assert calls == [NET, NET]
+
+
+def test_isolated_network_gets_a_metadata_proxy_in_its_dhcp_namespace(tmp_path: Any) -> None:
+    agent, driver, server = _agent(tmp_path)
+    ctxt = context.admin_context()
+    net = _network(["10.0.0.5"])
+    net["subnets"][0]["isolated"] = True  # no router on the subnet
+    server.networks[NET] = net
+    agent.resync_now(ctxt)
+    ns = "qdhcp-" + NET
+    assert driver.plugged["ns-99999999-88"][2] == ["10.0.0.2/24", "169.254.169.254/32"]
+    assert driver.calls == [("start", ns), ("proxy", ns)]
+    pid_file = os.path.join(str(tmp_path), NET, "metadata_proxy.pid")
+    proxy_pid = driver.pids[pid_file]
+    with open(os.path.join(str(tmp_path), NET, "opts"), encoding="utf-8") as f:
+        assert "169.254.169.254/32,10.0.0.2" in f.read()
+    agent.resync_now(ctxt)  # running: left alone
+    assert driver.calls[-1] == ("proxy", ns) and len(driver.calls) == 2
+
+    routed = _network(["10.0.0.5"])  # a router now serves the subnet
+    server.networks[NET] = routed
+    agent.network_changed(ctxt, NET)
+    assert ("stop", proxy_pid) in driver.calls and pid_file not in driver.pids
+    assert driver.plugged["ns-99999999-88"][2] == ["10.0.0.2/24"]
+    with open(os.path.join(str(tmp_path), NET, "opts"), encoding="utf-8") as f:
+        assert "169.254.169.254" not in f.read()
+
+    server.networks[NET] = net
+    agent.network_changed(ctxt, NET)
+    assert pid_file in driver.pids
+    del server.networks[NET]
+    agent.resync_now(ctxt)
+    assert pid_file not in driver.pids and ns not in driver.ns

@@ -42,7 +42,7 @@ def test_ipv6_addresses_are_bracketed() -> None:
 
 
 def test_options_router_dns_mtu_and_metadata_route() -> None:
-    opts = dnsmasq.render_opts(_network()).splitlines()
+    opts = dnsmasq.render_opts(_network(), {"s1"}).splitlines()
     assert opts == [
         "tag:subnet-s1,option:router,10.0.0.1",
         "tag:subnet-s1,option:dns-server,8.8.8.8,1.1.1.1",
@@ -56,7 +56,7 @@ def test_options_host_routes_without_metadata_or_gateway() -> None:
     net = _network(gateway_ip=None, dns_nameservers=[],
                    host_routes=[{"destination": "172.16.0.0/16", "nexthop": "10.0.0.9"}])
     net["mtu"] = 0
-    assert dnsmasq.render_opts(net, metadata_route=False).splitlines() == [
+    assert dnsmasq.render_opts(net).splitlines() == [
         "tag:subnet-s1,option:router",
         "tag:subnet-s1,option:classless-static-route,172.16.0.0/16,10.0.0.9",
     ]
@@ -76,6 +76,15 @@ def test_argv_serves_dhcp_only_with_one_range_per_dhcp_subnet() -> None:
 def test_port_cidrs_and_render() -> None:
     net = _network()
     assert dnsmasq.port_cidrs(net) == ["10.0.0.2/24"]
-    config = dnsmasq.render(net, "/d", "tapx", "dnsmasq", 60, True)
+    config = dnsmasq.render(net, "/d", "tapx", "dnsmasq", 60, {"s1"})
     assert config.hosts == dnsmasq.render_hosts(net)
-    assert config.opts == dnsmasq.render_opts(net, True)
+    assert config.opts == dnsmasq.render_opts(net, {"s1"})
+
+
+def test_metadata_subnets() -> None:
+    net = _network()
+    assert dnsmasq.metadata_subnets(net, isolated=False, force=True) == {"s1"}
+    assert dnsmasq.metadata_subnets(net, isolated=True, force=False) == {"s1"}
+    net["subnets"][0]["isolated"] = False  # a router serves it
+    assert dnsmasq.metadata_subnets(net, isolated=True, force=False) == set()
+    assert dnsmasq.metadata_subnets(net, isolated=True, force=True) == {"s1"}

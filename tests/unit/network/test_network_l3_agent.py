@@ -11,6 +11,7 @@ from common import context
 from network.agents.l3 import config as l3_config
 from network.agents.l3 import manager
 from network.agents.l3 import rules
+from network.agents.metadata import proxy
 
 ROUTER = "aaaaaaaa-1111-2222-3333-444444444444"
 NS = "qrouter-" + ROUTER
@@ -198,7 +199,7 @@ def test_resync_sets_up_the_router_and_is_idempotent(tmp_path: Any) -> None:
     assert driver.routes[NS][0] == ("default", "172.24.4.1")
     assert "DNAT --to-destination 10.0.0.5" in driver.tables[NS]
     ((pid, ns, argv),) = driver.procs.values()
-    assert ns == NS and argv[:3] == ["/usr/bin/python3", "-m", manager.PROXY_MARKER]
+    assert ns == NS and argv[:3] == ["/usr/bin/python3", "-m", proxy.MARKER]
     assert argv[argv.index("--router-id") + 1] == ROUTER
     assert argv[argv.index("--port") + 1] == "9697"
     assert driver.arps == [(NS, "qg-cccccccc-11", "172.24.4.20")]
