@@ -228,9 +228,8 @@ class Routers(base.Readable):
                                              "ip_address": subnet.gateway_ip}],
                               "port_security_enabled": False},
                     attempt, network=network)
-            # Until an L3 agent reports the interfaces it wires, a router
-            # interface counts as up (clients, Tempest among them, wait for ACTIVE).
-            port.status = "ACTIVE"
+            # DOWN (as created) until the L3 agent has made its device and the bridge
+            # agent plugged it (clients, Tempest among them, wait for ACTIVE).
             s.add(models.RouterPort(router_id=row.id, port_id=port.id, port_type=RI))
             base.touch(row)
             s.flush()

@@ -36,6 +36,11 @@ def protocol_number(protocol: str | None) -> int | None:
 
 class SecurityGroups(base.Component):
 
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        # project id -> its default group's id (one server process owns the database).
+        self._defaults: dict[str, str] = {}
+
     def rule_dict(self, row: models.SecurityGroupRule,
                   tags: dict[str, list[str]]) -> dict[str, Any]:
         out = {
@@ -62,8 +67,14 @@ class SecurityGroups(base.Component):
         A concurrent creator makes the insert fail on the primary key of
         default_security_group; the caller's retry then finds the winner's group.
         """
+        cached = self._defaults.get(project_id)
+        if cached is not None:
+            return cached
         found = s.get(models.DefaultSecurityGroup, project_id)
         if found is not None:
+            # Committed already: safe to remember (a group made in this transaction
+            # is not, it could still roll back). delete() forgets it.
+            self._defaults[project_id] = found.security_group_id
             return found.security_group_id
         group = models.SecurityGroup(id=base.new_id(), project_id=project_id,
                                      name="default", stateful=True)
@@ -176,6 +187,7 @@ class SecurityGroups(base.Component):
                     models.SecurityGroupPortBinding.security_group_id == group_id).limit(1)):
                 raise exception.SecurityGroupInUse(id=group_id, reason="in use")
             if default is not None and default.security_group_id == row.id:
+                self._defaults.pop(row.project_id, None)
                 s.delete(default)
             s.execute(sa.delete(models.SecurityGroupRule).where(
                 models.SecurityGroupRule.remote_group_id == group_id))
