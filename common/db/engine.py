@@ -35,8 +35,13 @@ def create_engine(url: str, busy_ms: int = 15000, pool_size: int = 10,
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False,
-                                                                 "timeout": busy_ms / 1000.0})
+        # A pool as large as the server's thread count: a connection opened past the
+        # pool is closed after one use, and opening one (file, WAL, pragmas) costs
+        # more than most queries.
+        engine = sa.create_engine(url, echo=echo, pool_size=max(pool_size, 20),
+                                  max_overflow=10,
+                                  connect_args={"check_same_thread": False,
+                                                "timeout": busy_ms / 1000.0})
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
     return sa.create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
