@@ -14,7 +14,40 @@ DHCP_AGENT_TYPE = "DHCP agent"
 TIMEOUT = 30
 
 
-class PluginAPI:
+class ServerClient:
+    """A client of one endpoint of stratus-network-server on topic ``network-plugin``
+    (``NAMESPACE`` None: the main endpoint, ``network.manager``)."""
+
+    NAMESPACE: str | None = None
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        self._timeout = timeout
+        self._client = rpc.get_client(
+            messaging.Target(topic=TOPIC, namespace=self.NAMESPACE, version="1.0"),
+            timeout=timeout)
+
+    def _call(self, ctxt: Any, method: str, version: str = "1.0", **kwargs: Any) -> Any:
+        cctxt = self._client.prepare(namespace=self.NAMESPACE, version=version,
+                                     timeout=self._timeout)
+        return cctxt.call(ctxt, method, **kwargs)
+
+
+class FanoutClient:
+    """Casts to every agent listening on ``TOPIC`` (fanout)."""
+
+    TOPIC = ""
+
+    def __init__(self) -> None:
+        self._client = rpc.get_client(
+            messaging.Target(topic=self.TOPIC, fanout=True, version="1.0"),
+            timeout=rpc.DEFAULT_CALL_TIMEOUT)
+
+    def _cast(self, ctxt: Any, method: str, **kwargs: Any) -> None:
+        cctxt = self._client.prepare(version="1.0", fanout=True)
+        cctxt.cast(ctxt, method, **kwargs)
+
+
+class PluginAPI(ServerClient):
     """Client for the network server (topic ``network-plugin``).
 
     History:
@@ -25,13 +58,7 @@ class PluginAPI:
     RPC_API_VERSION = "1.1"
 
     def __init__(self, conf: cfg.ConfigOpts, timeout: float = TIMEOUT) -> None:
-        self._timeout = timeout
-        self._client = rpc.get_client(messaging.Target(topic=TOPIC, version="1.0"),
-                                      timeout=timeout)
-
-    def _call(self, ctxt: Any, method: str, version: str = "1.0", **kwargs: Any) -> Any:
-        cctxt = self._client.prepare(version=version, timeout=self._timeout)
-        return cctxt.call(ctxt, method, **kwargs)
+        super().__init__(timeout)
 
     def report_state(self, ctxt: Any, agent_state: dict[str, Any]) -> dict[str, Any]:
         """Record an agent heartbeat (``agent_type``, ``binary``, ``host``, ``topic``,

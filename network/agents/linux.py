@@ -133,6 +133,9 @@ class IpCommand:
         for cidr in sorted(set(cidrs) - have):
             self._run("-n", ns, "addr", "add", cidr, "dev", dev)
 
+    def set_link_down(self, ns: str, name: str) -> None:
+        self._run("-n", ns, "link", "set", name, "down")
+
     def delete_link(self, name: str, ns: str | None = None) -> None:
         """Delete ``name`` (a veth's peer goes with it) if it exists."""
         if self.link_exists(name, ns):

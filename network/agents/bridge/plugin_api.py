@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import oslo_messaging as messaging
+from network import rpcapi
 
-from common import rpc
-
-TOPIC = "network-plugin"
 NAMESPACE = "l2"
-TIMEOUT = 30
 # The agent_type bridge agents report with (the server finds tunnel peers by it).
 AGENT_TYPE = "Linux bridge agent"
 
 
-class L2PluginAPI:
+class L2PluginAPI(rpcapi.ServerClient):
     """What a bridge agent asks the server.
 
     History:
@@ -24,17 +20,7 @@ class L2PluginAPI:
     """
 
     RPC_API_VERSION = "1.0"
-
-    def __init__(self, timeout: float = TIMEOUT) -> None:
-        self._timeout = timeout
-        self._client = rpc.get_client(
-            messaging.Target(topic=TOPIC, namespace=NAMESPACE, version="1.0"),
-            timeout=timeout)
-
-    def _call(self, ctxt: Any, method: str, **kwargs: Any) -> Any:
-        cctxt = self._client.prepare(namespace=NAMESPACE, version="1.0",
-                                     timeout=self._timeout)
-        return cctxt.call(ctxt, method, **kwargs)
+    NAMESPACE = NAMESPACE
 
     def get_devices_details_list(self, ctxt: Any, devices: list[str],
                                  host: str) -> list[dict[str, Any]]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import oslo_messaging as messaging
-
-from common import rpc
+from network import rpcapi
 
 TOPIC = "bridge_agent"
 
 
-class BridgeAgentAPI:
+class BridgeAgentAPI(rpcapi.FanoutClient):
     """Fanout casts to every bridge agent; each acts on the ports it hosts.
 
     History:
@@ -20,15 +18,7 @@ class BridgeAgentAPI:
     """
 
     RPC_API_VERSION = "1.0"
-
-    def __init__(self) -> None:
-        self._client = rpc.get_client(
-            messaging.Target(topic=TOPIC, fanout=True, version="1.0"),
-            timeout=rpc.DEFAULT_CALL_TIMEOUT)
-
-    def _cast(self, ctxt: Any, method: str, **kwargs: Any) -> None:
-        cctxt = self._client.prepare(version="1.0", fanout=True)
-        cctxt.cast(ctxt, method, **kwargs)
+    TOPIC = TOPIC
 
     def port_update(self, ctxt: Any, port_id: str) -> None:
         """The port changed (admin state, addresses, groups, pairs): re-read it."""

@@ -121,8 +121,11 @@ class L3AgentManager:
 
     def _process(self, ctxt: Any, router: dict[str, Any]) -> None:
         if not router.get("admin_state_up", True):
-            if self._mine(router["id"]):
-                self._remove(router["id"])
+            # Administratively down: its ports stay wired (the bridge agent reports
+            # them, as on Neutron) but nothing passes: no gateway, NAT, routes or
+            # metadata, and its interfaces are down inside the namespace.
+            self._converge(dict(router, gw_port=None, _floatingips=[], routes=[]),
+                           down=True)
             self._report_fips(ctxt, router, set())
             return
         self._converge(router)
@@ -141,7 +144,7 @@ class L3AgentManager:
             self._driver.ensure_bridge(bridge, mtu)
         return bridge
 
-    def _converge(self, router: dict[str, Any]) -> None:
+    def _converge(self, router: dict[str, Any], down: bool = False) -> None:
         router_id = router["id"]
         ns = rules.namespace(router_id)
         os.makedirs(self._dir(router_id), exist_ok=True)
@@ -169,8 +172,10 @@ class L3AgentManager:
             if link.startswith(("qr-", "qg-")) and link not in wanted:
                 self._driver.delete_link(link, ns)
         self._drop_bridges(self._routers.get(router_id) or {}, router)
+        for link in sorted(wanted) if down else []:
+            self._driver.set_link_down(ns, link)
         self._driver.sync_routes(ns, rules.routes(router))
-        metadata = self._conf.l3.enable_metadata_proxy
+        metadata = self._conf.l3.enable_metadata_proxy and not down
         self._driver.restore_tables(
             ns, rules.tables(router, int(self._conf.l3.metadata_port) if metadata else None))
         if metadata:

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import oslo_messaging as messaging
-
-from common import rpc
+from network import rpcapi
 
 TOPIC = "l3_agent"
-SERVER_TOPIC = "network-plugin"
 NAMESPACE = "l3"
 L3_AGENT_TYPE = "L3 agent"
 METADATA_AGENT_TYPE = "Metadata agent"
 TIMEOUT = 30
 
 
-class L3PluginAPI:
+class L3PluginAPI(rpcapi.ServerClient):
     """What L3 and metadata agents call on the server (its ``l3`` endpoint).
 
     History:
@@ -26,17 +23,7 @@ class L3PluginAPI:
     """
 
     RPC_API_VERSION = "1.0"
-
-    def __init__(self, timeout: float = TIMEOUT) -> None:
-        self._timeout = timeout
-        self._client = rpc.get_client(
-            messaging.Target(topic=SERVER_TOPIC, namespace=NAMESPACE, version="1.0"),
-            timeout=timeout)
-
-    def _call(self, ctxt: Any, method: str, **kwargs: Any) -> Any:
-        cctxt = self._client.prepare(namespace=NAMESPACE, version="1.0",
-                                     timeout=self._timeout)
-        return cctxt.call(ctxt, method, **kwargs)
+    NAMESPACE = NAMESPACE
 
     def sync_routers(self, ctxt: Any, host: str,
                      router_ids: list[str] | None = None) -> list[dict[str, Any]]:
@@ -64,7 +51,7 @@ class L3PluginAPI:
                                router_id=router_id, network_id=network_id))
 
 
-class L3AgentAPI:
+class L3AgentAPI(rpcapi.FanoutClient):
     """Fanout casts to every L3 agent; each converges the routers it hosts.
 
     History:
@@ -72,19 +59,13 @@ class L3AgentAPI:
     """
 
     RPC_API_VERSION = "1.0"
-
-    def __init__(self) -> None:
-        self._client = rpc.get_client(
-            messaging.Target(topic=TOPIC, fanout=True, version="1.0"),
-            timeout=rpc.DEFAULT_CALL_TIMEOUT)
+    TOPIC = TOPIC
 
     def routers_updated(self, ctxt: Any, router_ids: list[str]) -> None:
         """Routers were created, updated, (un)scheduled, or their interfaces or
         floating IPs changed: the agents resync them."""
-        cctxt = self._client.prepare(version="1.0", fanout=True)
-        cctxt.cast(ctxt, "routers_updated", router_ids=router_ids)
+        self._cast(ctxt, "routers_updated", router_ids=router_ids)
 
     def router_deleted(self, ctxt: Any, router_id: str) -> None:
         """A router was deleted: the agent hosting it removes it."""
-        cctxt = self._client.prepare(version="1.0", fanout=True)
-        cctxt.cast(ctxt, "router_deleted", router_id=router_id)
+        self._cast(ctxt, "router_deleted", router_id=router_id)

@@ -31,6 +31,7 @@ class FakeDriver:
         self.procs: dict[str, tuple[int, str, list[str]]] = {}
         self.arps: list[tuple[str, str, str]] = []
         self.stopped: list[int] = []
+        self.down: set[tuple[str, str]] = set()
         self._next = 100
 
     def namespaces(self) -> list[str]:
@@ -63,6 +64,9 @@ class FakeDriver:
 
     def links(self, ns: str) -> list[str]:
         return ["lo", *sorted(self.ns.get(ns, {}))]
+
+    def set_link_down(self, ns: str, name: str) -> None:
+        self.down.add((ns, name))
 
     def delete_link(self, name: str, ns: str | None = None) -> None:
         self.ns[ns].pop(name, None)
@@ -253,8 +257,12 @@ def test_router_deleted_admin_down_and_stale_routers(tmp_path: Any) -> None:
     down["_floatingips"][0]["status"] = "ACTIVE"
     server.routers[ROUTER] = down
     agent.resync_now(ctxt)
-    assert NS not in driver.ns
+    # Administratively down: interfaces wired but down, no gateway, NAT or proxy.
+    assert set(driver.ns[NS]) == {"qr-bbbbbbbb-11"} and (NS, "qr-bbbbbbbb-11") in driver.down
+    assert "DNAT" not in driver.tables[NS] and "SNAT" not in driver.tables[NS]
     assert server.fip_reports[-1] == (ROUTER, {"fip1": "DOWN"})
+    agent.router_deleted(ctxt, ROUTER)
+    assert NS not in driver.ns
 
     # A router this agent set up earlier (state directory) but no longer hosts goes;
     # another agent's namespace (no state directory) stays.
