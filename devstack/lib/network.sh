@@ -202,8 +202,11 @@ _network_setup_public_bridge() {
     ip link show dev "$PUBLIC_BRIDGE" >/dev/null 2>&1 ||
         quiet ip link add "$PUBLIC_BRIDGE" type bridge
     quiet ip link set "$PUBLIC_BRIDGE" up
-    ip -o addr show dev "$PUBLIC_BRIDGE" | grep -q " $gw/$prefix " ||
-        quiet ip addr add "$gw/$prefix" dev "$PUBLIC_BRIDGE"
+    # Not "ip … | grep -q": with pipefail, grep quitting early fails the pipe.
+    case " $(ip -o addr show dev "$PUBLIC_BRIDGE") " in
+        *" $gw/$prefix "*) ;;
+        *) quiet ip addr add "$gw/$prefix" dev "$PUBLIC_BRIDGE" ;;
+    esac
     quiet sysctl -qw net.ipv4.ip_forward=1
     iptables -t nat -C POSTROUTING -s "$cidr" ! -d "$cidr" -j MASQUERADE 2>/dev/null ||
         quiet iptables -t nat -A POSTROUTING -s "$cidr" ! -d "$cidr" -j MASQUERADE

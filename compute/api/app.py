@@ -1,0 +1,95 @@
+"""The compute WSGI app (paste ``app_factory``): microversion negotiation, the
+optional ``/v2.1/{project_id}/...`` URL form, and the route table."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from oslo_config import cfg
+
+from common import exception as common_exception
+from common import policy as common_policy
+from common import service as common_service
+from common.db import engine
+from common.wsgi import fault
+from common.wsgi import request as wsgi_request
+from common.wsgi import router as wsgi_router
+from compute import exception
+from compute import flavors
+from compute import keypairs
+from compute import policies
+from compute.api import microversion
+from compute.api.controllers import flavor_extras
+from compute.api.controllers import flavors as flavors_controller
+from compute.api.controllers import keypairs as keypairs_controller
+from compute.api.controllers import versions
+
+LOG = logging.getLogger(__name__)
+# First path segments under /v2.1 that name a resource; anything else in that
+# place is a project id (the pre-2.18 URL form Nova still accepts).
+RESOURCES = frozenset(("flavors", "os-keypairs"))
+PROJECT_PREFIX_KEY = "stratus.compute.project_prefix"
+
+
+class ComputeApp:
+    """The services of one compute API process, and its router."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: engine.Database | None = None) -> None:
+        self.conf = conf
+        self.db = db or engine.Database.from_conf(conf, "compute")
+        self.flavors = flavors.FlavorService(conf, self.db)
+        self.keypairs = keypairs.KeypairService(conf, self.db)
+        self.enforcer = common_policy.Enforcer(conf, policies.list_rules())
+        table: list[tuple[str, dict[str, Any]]] = []
+        for controller in (versions.VersionsController(self),
+                           flavors_controller.FlavorsController(self),
+                           flavor_extras.FlavorExtrasController(self),
+                           keypairs_controller.KeypairsController(self)):
+            table.extend(controller.routes())
+        self.router = wsgi_router.Router(table, before=self._prepare_context)
+
+    def _prepare_context(self, req: wsgi_request.Request) -> None:
+        self.enforcer.bind(req.context)
+
+    @staticmethod
+    def _strip_project(environ: dict[str, Any]) -> None:
+        """Serve ``/v2.1/{project_id}/flavors`` as ``/v2.1/flavors``, for the caller's
+        own project only (Nova answers another project id with 400)."""
+        parts = environ.get("PATH_INFO", "").split("/")
+        if len(parts) < 4 or parts[2] in RESOURCES or parts[3] not in RESOURCES:
+            return
+        project_id = parts[2]
+        ctxt = environ.get(wsgi_request.CONTEXT_KEY)
+        own = getattr(ctxt, "project_id", None)
+        if own != project_id:
+            raise exception.ProjectIdMismatch(project_id=project_id, context_project_id=own)
+        environ["PATH_INFO"] = "/".join(parts[:2] + parts[3:])
+        environ[PROJECT_PREFIX_KEY] = "/" + project_id
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path != "/v2.1" and not path.startswith("/v2.1/"):
+            return self.router(environ, start_response)
+        # A malformed or unsupported version is answered without version headers.
+        version = microversion.negotiate(wsgi_request.Request(environ).headers)
+        environ[microversion.ENV_KEY] = version
+        extra = microversion.response_headers(version)
+
+        def _start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, headers + extra, exc_info)
+
+        try:
+            self._strip_project(environ)
+            return self.router(environ, _start)
+        except common_exception.Error as err:
+            if err.code >= 500:
+                raise
+            # Errors carry the version headers too; 5xx go to the fault filter to be logged.
+            LOG.info("%(method)s %(path)s -> %(code)s: %(msg)s",
+                     {"method": environ.get("REQUEST_METHOD"), "path": path,
+                      "code": err.code, "msg": err.message})
+            return fault.error_response("nova", err)(environ, _start)
+
+
+def app_factory(global_conf: dict[str, Any], **local_conf: Any) -> ComputeApp:
+    return ComputeApp(common_service.conf_from_global(global_conf))

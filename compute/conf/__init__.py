@@ -1,0 +1,15 @@
+"""Compute options: registered by ``register_opts``, read at call time."""
+from __future__ import annotations
+
+from keystonemiddleware import auth_token  # noqa: F401  (registers [keystone_authtoken])
+from oslo_config import cfg
+
+from common import conf as common_conf
+from compute.conf import compute as compute_opts
+
+API_PORT = 8774
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    common_conf.register_opts(conf, api_port=API_PORT)
+    compute_opts.register_opts(conf)

@@ -1,0 +1,12 @@
+"""Entry point for oslo-config-generator."""
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from common import conf as common_conf
+from compute.conf import API_PORT
+from compute.conf import compute as compute_opts
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [*common_conf.list_opts(API_PORT), *compute_opts.list_opts()]
