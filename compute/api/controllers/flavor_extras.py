@@ -63,7 +63,7 @@ class FlavorExtrasController:
     def spec_delete(self, req: Request, flavor_id: str, key: str) -> Any:
         req.context.can("os_compute_api:os-flavor-extra-specs:delete")
         self.flavors.delete_extra_spec(req.context, flavor_id, key)
-        return wsgi_request.empty_response(202)
+        return wsgi_request.empty_response(200)  # Nova answers 200 here (202 for a flavor)
 
     # -- os-flavor-access
     def access_index(self, req: Request, flavor_id: str) -> Any:
