@@ -26,6 +26,10 @@ IMAGE_INIT_STAMP=$STRATUS_DATA/image.init-stamp
 # The small public image every cloud gets (the compute issue replaces it with
 # a bootable guest).
 IMAGE_TEST_NAME=${IMAGE_TEST_NAME:-stratus-tiny-raw}
+# The bootable guest every cloud gets (with -kernel and -ramdisk images).
+IMAGE_GUEST_NAME=${IMAGE_GUEST_NAME:-stratus-guest}
+# shellcheck source=devstack/lib/guest_image.sh
+source "$(dirname "${BASH_SOURCE[0]}")/guest_image.sh"
 
 image_packages() { :; }
 
@@ -149,34 +153,77 @@ _image_wait_registry() {
     CURRENT_SEE_ALSO=''
 }
 
+# _image_existing NAME: the id of the active image NAME, empty when there is none
+# (unfinished ones left by an interrupted run are deleted).
+_image_existing() {
+    local listing id
+    listing=$(rest_get "$IMAGE_LOCAL_URL/v2/images?name=$1") ||
+        die "cannot list images at $IMAGE_LOCAL_URL; see $IMAGE_API_LOG"
+    id=$(json_expr '[i["id"] for i in d["images"] if i["status"] == "active"][:1]' <<<"$listing")
+    if [ -n "$id" ]; then
+        echo "$id"
+        return 0
+    fi
+    for id in $(json_expr '[i["id"] for i in d["images"]]' <<<"$listing"); do
+        info "deleting the unfinished image $id ($1)" >&2
+        quiet admin_openstack image delete "$id" >&2
+    done
+}
+
+# _image_upload NAME FILE ARGS...: upload FILE as public image NAME with the
+# openstack CLI's ARGS (formats, properties); prints its id.
+_image_upload() {
+    local name=$1 file=$2
+    shift 2
+    CURRENT_SEE_ALSO=$IMAGE_API_LOG
+    admin_openstack image create --file "$file" --public "$@" -f value -c id "$name" ||
+        die "uploading image $name failed; see $STACK_LOG and $IMAGE_API_LOG"
+    CURRENT_SEE_ALSO=''
+}
+
 # Upload $IMAGE_TEST_NAME (public, raw, bare) unless an active one exists.
 _image_upload_test_image() {
-    local listing ids id file
-    listing=$(rest_get "$IMAGE_LOCAL_URL/v2/images?name=$IMAGE_TEST_NAME") ||
-        die "cannot list images at $IMAGE_LOCAL_URL; see $IMAGE_API_LOG"
-    if [ -n "$(json_expr '[i["id"] for i in d["images"] if i["status"] == "active"]' <<<"$listing")" ]; then
+    local file
+    if [ -n "$(_image_existing "$IMAGE_TEST_NAME")" ]; then
         info "test image $IMAGE_TEST_NAME exists"
         return 0
     fi
-    # Left over from an interrupted run (queued, saving, killed): replace it.
-    ids=$(json_expr '[i["id"] for i in d["images"]]' <<<"$listing")
-    for id in $ids; do
-        info "deleting the unfinished test image $id"
-        quiet admin_openstack image delete "$id"
-    done
     file=$(mktemp "$STRATUS_DATA/$IMAGE_TEST_NAME.XXXXXX.img")
     # 1 MiB of zeros with a marker at the start.
     head -c 1048576 /dev/zero >"$file"
     printf 'STRATUS TEST IMAGE %s\n' "$IMAGE_TEST_NAME" | dd of="$file" conv=notrunc status=none
     info "uploading test image $IMAGE_TEST_NAME (1 MiB raw, public)"
-    CURRENT_SEE_ALSO=$IMAGE_API_LOG
-    if ! quiet admin_openstack image create --file "$file" --disk-format raw \
-        --container-format bare --public "$IMAGE_TEST_NAME"; then
-        rm -f "$file"
-        die "uploading the test image failed; see $STACK_LOG and $IMAGE_API_LOG"
-    fi
+    _image_upload "$IMAGE_TEST_NAME" "$file" --disk-format raw --container-format bare >/dev/null
     rm -f "$file"
-    CURRENT_SEE_ALSO=''
+}
+
+# The bootable guest (devstack/lib/guest_image.sh): its kernel (aki) and ramdisk
+# (ari), and $IMAGE_GUEST_NAME, a 1 MiB raw disk (ami) naming both and the
+# kernel command line, booted directly by compute. Built once, cached.
+_image_upload_guest_image() {
+    local dir=$STRATUS_DATA/guest-image kernel ramdisk disk
+    if [ -n "$(_image_existing "$IMAGE_GUEST_NAME")" ]; then
+        info "guest image $IMAGE_GUEST_NAME exists"
+        return 0
+    fi
+    info "building the guest image in $dir (Debian's cloud kernel, busybox initramfs)"
+    quiet guest_image_build "$dir" ||
+        die "building the guest image failed; see $STACK_LOG"
+    kernel=$(_image_existing "$IMAGE_GUEST_NAME-kernel")
+    [ -n "$kernel" ] || kernel=$(_image_upload "$IMAGE_GUEST_NAME-kernel" "$dir/vmlinuz" \
+        --disk-format aki --container-format aki)
+    ramdisk=$(_image_existing "$IMAGE_GUEST_NAME-ramdisk")
+    [ -n "$ramdisk" ] || ramdisk=$(_image_upload "$IMAGE_GUEST_NAME-ramdisk" \
+        "$dir/initrd.img" --disk-format ari --container-format ari)
+    [ -n "$kernel" ] && [ -n "$ramdisk" ] ||
+        die "uploading the guest kernel or ramdisk failed; see $STACK_LOG and $IMAGE_API_LOG"
+    disk=$(mktemp "$STRATUS_DATA/$IMAGE_GUEST_NAME.XXXXXX.img")
+    head -c 1048576 /dev/zero >"$disk"
+    info "uploading guest image $IMAGE_GUEST_NAME (kernel $kernel, ramdisk $ramdisk)"
+    _image_upload "$IMAGE_GUEST_NAME" "$disk" --disk-format ami --container-format ami \
+        --property kernel_id="$kernel" --property ramdisk_id="$ramdisk" \
+        --property os_command_line="$GUEST_IMAGE_CMDLINE" >/dev/null
+    rm -f "$disk"
 }
 
 image_start() {
@@ -203,9 +250,10 @@ image_start() {
     CURRENT_LOG_OFFSET=0
     _image_wait_registry "$registry_offset"
     _image_upload_test_image
+    _image_upload_guest_image
 }
 
 image_summary() {
     say "  Image API:     $IMAGE_PUBLIC_URL   (logs $IMAGE_API_LOG, $IMAGE_REGISTRY_LOG; config $IMAGE_CONF)"
-    say "                 test image $IMAGE_TEST_NAME; data in $IMAGE_DATA/data"
+    say "                 images $IMAGE_TEST_NAME and $IMAGE_GUEST_NAME (bootable); data in $IMAGE_DATA/data"
 }
