@@ -1,0 +1,70 @@
+"""Errors raised by virt drivers.
+
+They subclass ``common.exception`` types so they keep their HTTP meaning when
+they travel back through RPC to the API (the fault middleware maps ``code``).
+"""
+from __future__ import annotations
+
+from common import exception
+
+
+class InstanceNotFound(exception.NotFound):
+    msg_fmt = "Instance %(instance_id)s could not be found."
+
+
+class InstanceExists(exception.Conflict):
+    msg_fmt = "Instance %(name)s already exists."
+
+
+class InstanceInvalidState(exception.Conflict):
+    msg_fmt = ("Instance %(instance_uuid)s in %(attr)s %(state)s. Cannot %(method)s while "
+               "the instance is in this state.")
+
+
+class InstanceDeployFailure(exception.Invalid):
+    msg_fmt = "Failed to deploy instance: %(reason)s"
+
+
+class InstancePowerOnFailure(exception.Invalid):
+    msg_fmt = "Failed to power on instance: %(reason)s"
+
+
+class InstancePowerOffFailure(exception.Invalid):
+    msg_fmt = "Failed to power off instance: %(reason)s"
+
+
+class InstanceRebootFailure(exception.Invalid):
+    msg_fmt = "Failed to reboot instance: %(reason)s"
+
+
+class InstanceSuspendFailure(exception.Invalid):
+    msg_fmt = "Failed to suspend instance: %(reason)s"
+
+
+class InstanceResumeFailure(exception.Invalid):
+    msg_fmt = "Failed to resume instance: %(reason)s"
+
+
+class InstanceTerminationFailure(exception.Invalid):
+    msg_fmt = "Failed to terminate instance: %(reason)s"
+
+
+class ImageUnacceptable(exception.Invalid):
+    msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
+
+
+class ConsoleNotAvailable(exception.NotFound):
+    msg_fmt = "Guest does not have a console available."
+
+
+class ConsoleLogOutputException(exception.Error):
+    msg_fmt = ("Console log output could not be retrieved for instance %(instance_id)s. "
+               "Reason: %(reason)s")
+
+
+class SnapshotNotSupported(exception.NotImplementedYet):
+    msg_fmt = "The %(driver)s driver cannot snapshot instances."
+
+
+class HypervisorUnavailable(exception.ServiceUnavailable):
+    msg_fmt = "Connection to the hypervisor is broken on host %(host)s."

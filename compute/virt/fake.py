@@ -1,0 +1,265 @@
+"""The fake virt driver: guests in memory, every operation instant.
+
+Each ``FakeDriver`` is one compute node with its own guests and lock, and
+nothing is shared between instances of the class, so one process can run
+hundreds of fake nodes side by side (scale runs, functional tests). Power state
+transitions follow the rules in ``driver``'s docstring, modelled on libvirt's.
+
+Tests can reach behind the hypervisor: ``set_power_state`` (a guest that shut
+itself down or crashed) and ``fail_next`` (the next call of an operation
+raises), which is how the node manager's error paths are exercised.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import tempfile
+import threading
+from typing import Any, ClassVar
+
+from compute.virt import driver
+from compute.virt import exception
+from compute.virt import model
+from compute.virt import power_state
+from compute.virt.power_state import PowerState
+
+# Sized so that a few hundred m1.tiny..m1.large guests fit on each fake node.
+DEFAULT_VCPUS = 128
+DEFAULT_MEMORY_MB = 262144
+DEFAULT_LOCAL_GB = 4096
+HYPERVISOR_VERSION = model.version_to_int("1.0.0")
+# A long-lived guest must not grow its console without bound.
+CONSOLE_LINES = 200
+
+_ANY = frozenset(PowerState)
+# operation -> (states it may start from, state it ends in). Starting in the
+# target state is a no-op; any other state is InstanceInvalidState.
+_TRANSITIONS: dict[str, tuple[frozenset[PowerState], PowerState]] = {
+    "pause": (frozenset({power_state.RUNNING}), power_state.PAUSED),
+    "unpause": (frozenset({power_state.PAUSED}), power_state.RUNNING),
+    "suspend": (frozenset({power_state.RUNNING, power_state.PAUSED}), power_state.SUSPENDED),
+    "resume": (frozenset({power_state.SUSPENDED}), power_state.RUNNING),
+    # A suspended guest's saved memory is dropped; power_on is a hard (re)start.
+    "power_off": (_ANY, power_state.SHUTDOWN),
+    "power_on": (_ANY, power_state.RUNNING),
+}
+
+
+@dataclasses.dataclass
+class FakeGuest:
+    """One guest of a fake node; ``console`` holds its serial output."""
+
+    instance: model.Instance
+    image_meta: model.ImageMeta
+    network_info: tuple[model.VIF, ...]
+    block_device_info: model.BlockDeviceInfo | None
+    domain_id: int
+    state: PowerState = power_state.RUNNING
+    console: collections.deque[str] = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=CONSOLE_LINES))
+
+
+class FakeDriver(driver.ComputeDriver):
+    """An in-memory compute node of a configurable size."""
+
+    name: ClassVar[str] = "fake"
+    supports_snapshot: ClassVar[bool] = True
+
+    def __init__(self, host: str = "fake-host", vcpus: int = DEFAULT_VCPUS,
+                 memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB) -> None:
+        if min(vcpus, memory_mb, local_gb) <= 0:
+            raise ValueError("a fake host needs positive vcpus, memory_mb and local_gb")
+        self.host = host
+        self.vcpus = vcpus
+        self.memory_mb = memory_mb
+        self.local_gb = local_gb
+        self.initialized = False
+        #: image id -> instance uuid, for every snapshot taken.
+        self.snapshots: dict[str, str] = {}
+        self._guests: dict[str, FakeGuest] = {}
+        self._failures: dict[str, list[Exception]] = {}
+        self._next_domain_id = 1
+        self._lock = threading.Lock()
+
+    # -- test hooks -------------------------------------------------------
+
+    def fail_next(self, operation: str, error: Exception, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``operation`` (a method name) raise ``error``."""
+        if not callable(getattr(self, operation, None)):
+            raise ValueError("FakeDriver has no operation %r" % operation)
+        with self._lock:
+            self._failures.setdefault(operation, []).extend([error] * times)
+
+    def set_power_state(self, instance_uuid: str, state: PowerState) -> None:
+        """Change a guest's state behind the manager's back (it crashed, or shut
+        itself down from inside)."""
+        with self._lock:
+            guest = self._guest(instance_uuid)
+            guest.state = PowerState(state)
+            guest.console.append("fake-guest: power state is now %s" % guest.state.label)
+
+    def _maybe_fail(self, operation: str) -> None:
+        queued = self._failures.get(operation)
+        if queued:
+            raise queued.pop(0)
+
+    def _guest(self, instance_uuid: str) -> FakeGuest:
+        try:
+            return self._guests[instance_uuid]
+        except KeyError:
+            raise exception.InstanceNotFound(instance_id=instance_uuid) from None
+
+    # -- the host -----------------------------------------------------------
+
+    def init_host(self, host: str) -> None:
+        with self._lock:
+            self._maybe_fail("init_host")
+            self.host = host
+            self.initialized = True
+
+    def get_available_resource(self) -> model.HostResources:
+        with self._lock:
+            guests = [g.instance for g in self._guests.values()]
+            host = self.host
+        used_gb = sum(i.disk_gb for i in guests)
+        return model.HostResources(
+            vcpus=self.vcpus, memory_mb=self.memory_mb, local_gb=self.local_gb,
+            vcpus_used=sum(i.vcpus for i in guests),
+            memory_mb_used=sum(i.memory_mb for i in guests), local_gb_used=used_gb,
+            hypervisor_type=self.name, hypervisor_version=HYPERVISOR_VERSION,
+            hypervisor_hostname=host,
+            cpu_info={"arch": "x86_64", "model": "fake", "vendor": "Stratus",
+                      "topology": {"sockets": 1, "cores": self.vcpus, "threads": 1},
+                      "features": []},
+            disk_available_least=self.local_gb - used_gb)
+
+    def list_instances(self) -> list[str]:
+        with self._lock:
+            return [g.instance.name for g in self._guests.values()]
+
+    def list_instance_uuids(self) -> list[str]:
+        with self._lock:
+            return list(self._guests)
+
+    # -- guests -------------------------------------------------------------
+
+    def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
+              network_info: model.NetworkInfo,
+              block_device_info: model.BlockDeviceInfo | None = None) -> None:
+        with self._lock:
+            self._maybe_fail("spawn")
+            if instance.uuid in self._guests:
+                raise exception.InstanceExists(name=instance.name)
+            if image_meta.min_ram > instance.memory_mb:
+                raise exception.ImageUnacceptable(
+                    image_id=image_meta.id, reason="needs %d MiB of RAM" % image_meta.min_ram)
+            guest = FakeGuest(instance=instance, image_meta=image_meta,
+                              network_info=tuple(network_info),
+                              block_device_info=block_device_info,
+                              domain_id=self._next_domain_id)
+            self._next_domain_id += 1
+            self._boot(guest)
+            self._guests[instance.uuid] = guest
+
+    def destroy(self, context: Any, instance: model.Instance, network_info: model.NetworkInfo,
+                block_device_info: model.BlockDeviceInfo | None = None,
+                destroy_disks: bool = True) -> None:
+        with self._lock:
+            self._maybe_fail("destroy")
+            self._guests.pop(instance.uuid, None)
+
+    def reboot(self, instance: model.Instance, network_info: model.NetworkInfo,
+               reboot_type: model.RebootType) -> None:
+        if reboot_type not in (model.SOFT, model.HARD):
+            raise ValueError("reboot_type must be SOFT or HARD, not %r" % reboot_type)
+        with self._lock:
+            self._maybe_fail("reboot")
+            guest = self._guest(instance.uuid)
+            if reboot_type == model.SOFT and guest.state == power_state.RUNNING:
+                guest.console.append("reboot: Restarting system")
+            self._boot(guest)
+
+    def power_off(self, instance: model.Instance, timeout: int = 0,
+                  retry_interval: int = 0) -> None:
+        self._transition(instance, "power_off", "reboot: Power down")
+
+    def power_on(self, instance: model.Instance, network_info: model.NetworkInfo = (),
+                 block_device_info: model.BlockDeviceInfo | None = None) -> None:
+        with self._lock:
+            self._maybe_fail("power_on")
+            guest = self._guest(instance.uuid)
+            if guest.state != power_state.RUNNING:
+                self._boot(guest)
+
+    def pause(self, instance: model.Instance) -> None:
+        self._transition(instance, "pause")
+
+    def unpause(self, instance: model.Instance) -> None:
+        self._transition(instance, "unpause")
+
+    def suspend(self, instance: model.Instance) -> None:
+        self._transition(instance, "suspend", "PM: suspend to disk")
+
+    def resume(self, instance: model.Instance) -> None:
+        self._transition(instance, "resume", "PM: restore complete")
+
+    def get_info(self, instance: model.Instance) -> model.InstanceInfo:
+        with self._lock:
+            guest = self._guest(instance.uuid)
+            return model.InstanceInfo(state=guest.state, internal_id=str(guest.domain_id))
+
+    def get_console_output(self, instance: model.Instance) -> str:
+        with self._lock:
+            self._maybe_fail("get_console_output")
+            return "".join(line + "\n" for line in self._guest(instance.uuid).console)
+
+    def snapshot(self, context: Any, instance: model.Instance, image_id: str,
+                 upload: driver.UploadCallback) -> None:
+        with self._lock:
+            self._maybe_fail("snapshot")
+            guest = self._guest(instance.uuid)
+            data = ("fake root disk of %s from image %s\n"
+                    % (instance.uuid, guest.image_meta.id)).encode()
+        # Outside the lock: the upload may be slow and must not stall the node.
+        fd, path = tempfile.mkstemp(prefix="stratus-fake-snapshot-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            upload(path, "raw")
+        finally:
+            os.unlink(path)
+        with self._lock:
+            self.snapshots[image_id] = instance.uuid
+
+    # -- helpers (called with the lock held) --------------------------------
+
+    def _transition(self, instance: model.Instance, operation: str,
+                    console_line: str | None = None) -> None:
+        sources, target = _TRANSITIONS[operation]
+        with self._lock:
+            self._maybe_fail(operation)
+            guest = self._guest(instance.uuid)
+            if guest.state == target:
+                return
+            if guest.state not in sources:
+                raise exception.InstanceInvalidState(
+                    instance_uuid=instance.uuid, attr="power_state",
+                    state=guest.state.label, method=operation)
+            guest.state = target
+            if console_line:
+                guest.console.append(console_line)
+
+    def _boot(self, guest: FakeGuest) -> None:
+        instance = guest.instance
+        guest.state = power_state.RUNNING
+        guest.console.extend([
+            "[    0.000000] Linux version 6.1.0-fake (stratus fake hypervisor)",
+            "[    0.000000] Command line: %s" % (guest.image_meta.os_command_line
+                                                 or "console=ttyS0"),
+            "[    0.100000] Memory: %dK available, %d CPUs" % (instance.memory_mb * 1024,
+                                                             instance.vcpus)])
+        for vif in guest.network_info:
+            address = vif.fixed_ips[0] if vif.fixed_ips else "no address"
+            guest.console.append("fake-guest: %s (%s) got %s" % (vif.tap_name, vif.mac, address))
+        guest.console.append("%s login: " % (instance.display_name or instance.name))
