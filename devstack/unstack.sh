@@ -46,6 +46,54 @@ if [ -d "$STRATUS_RUN" ]; then
 fi
 say "Stopped $stopped Stratus daemon(s) (pid files in $STRATUS_RUN)."
 
+# What the network agents wired stays after they stop (as on Neutron): remove it,
+# ours only — the daemons they started (by pid file), the namespaces whose state
+# directories they keep, the networks' bridges and VXLAN devices, and the bridge
+# agent's iptables chains. stack.sh's agents rebuild all of it.
+unwire_network() {
+    local pf pid ns dir removed=0
+    for pf in "$STRATUS_DATA"/dhcp/*/pid "$STRATUS_DATA"/dhcp/*/metadata_proxy.pid \
+        "$STRATUS_DATA"/l3/*/metadata_proxy.pid; do
+        [ -f "$pf" ] || continue
+        pid=$(cat "$pf" 2>/dev/null || true)
+        if [ -n "$pid" ] && grep -qa -e dnsmasq -e ns_proxy "/proc/$pid/cmdline" 2>/dev/null &&
+            grep -qaF "$pf" "/proc/$pid/cmdline"; then
+            kill "$pid" 2>/dev/null && removed=$((removed + 1))
+        fi
+    done
+    for dir in "$STRATUS_DATA"/dhcp/* "$STRATUS_DATA"/l3/*; do
+        [ -d "$dir" ] || continue
+        case $dir in */dhcp/*) ns=qdhcp-${dir##*/} ;; *) ns=qrouter-${dir##*/} ;; esac
+        ip netns delete "$ns" 2>/dev/null && removed=$((removed + 1))
+        rm -rf "$dir"
+    done
+    # The networks' bridges and VXLAN devices, named from the network database
+    # (a test cloud's on the same host is not ours); then the iptables chains.
+    if [ -x "$STRATUS_VENV/bin/python" ]; then
+        for dev in $("$STRATUS_VENV/bin/python" - "$STRATUS_DATA/network.sqlite" \
+            "$(hostname)" <<'PY' || true
+import os, sqlite3, sys
+from network.agents.bridge import driver, firewall
+firewall.IptablesFirewall(driver.IpDriver(), firewall.Chains.for_host(sys.argv[2])).remove_all()
+if os.path.exists(sys.argv[1]):
+    db = sqlite3.connect(sys.argv[1])
+    for net_id, kind, vni in db.execute(
+            "SELECT network_id, network_type, segmentation_id FROM network_segments"):
+        print("brq" + net_id[:11])
+        if kind == "vxlan":
+            print("vxlan-%d" % vni)
+PY
+        ); do
+            ip link delete "$dev" 2>/dev/null && removed=$((removed + 1))
+        done
+    fi
+    [ "$removed" -gt 0 ] && say "Removed the network agents' wiring ($removed namespaces, devices and daemons)."
+    return 0
+}
+if command -v ip >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    unwire_network
+fi
+
 if [ "$ALL" = 1 ]; then
     stop_rabbitmq
 else
