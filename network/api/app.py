@@ -17,6 +17,7 @@ from network.api import base
 from network.api import extras
 from network.api import resources
 from network.api.attributes import Attr
+from network.plugin import base as plugin_base
 from network.plugin import core
 
 EXMODS = ["network.exception"]
@@ -89,6 +90,7 @@ class NetworkApp:
                 collection, collection[:-1]), path=path, attrs=r.get(collection, AGENT_ATTRS),
                 get=component.get, get_all=component.get_all, not_found=not_found,
                 create=getattr(component, "create", None),
+                pushdown=isinstance(component, plugin_base.Readable),
                 update=getattr(component, "update", None),
                 delete=getattr(component, "delete", None), **kwargs)
 

@@ -100,6 +100,9 @@ class Readable(Component):
     ``not_found(id)``, ``visible_query(ctxt)`` and ``to_dict(row, tags)``."""
 
     model: Any = None
+    #: API attributes whose equality filters the query applies in SQL (plain string
+    #: columns of ``model``; the API still applies every filter afterwards).
+    pushdown: tuple[str, ...] = ("id", "name", "project_id")
 
     def not_found(self, obj_id: str) -> Exception:
         raise NotImplementedError  # every subclass names its own 404
@@ -121,9 +124,17 @@ class Readable(Component):
             row = self.get_row(s, ctxt, obj_id)
             return self.render(s, row, load_tags(s, [row.id]))
 
-    def get_all(self, ctxt: Any) -> list[dict[str, Any]]:
+    def get_all(self, ctxt: Any,
+                filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        """Every row ``ctxt`` may see, narrowed in SQL by the ``filters`` (API name ->
+        accepted values) on :attr:`pushdown` attributes."""
+        query = self.visible_query(ctxt)
+        for name, values in (filters or {}).items():
+            key = "project_id" if name == "tenant_id" else name
+            if key in self.pushdown and values:
+                query = query.where(getattr(self.model, key).in_(values))
         with self.db.reader() as s:
-            rows = list(s.scalars(self.visible_query(ctxt)))
+            rows = list(s.scalars(query))
             tags = load_tags(s, [r.id for r in rows])
             return [self.render(s, r, tags) for r in rows]
 

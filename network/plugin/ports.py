@@ -32,6 +32,9 @@ def network_owned(owner: str) -> bool:
 
 class Ports(base.Readable):
 
+    pushdown = ("id", "name", "project_id", "network_id", "device_id", "device_owner",
+                "status")
+
     model = models.Port
 
     def not_found(self, obj_id: str) -> Exception:

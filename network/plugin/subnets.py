@@ -18,6 +18,8 @@ _PREFIX_DEFAULTS = {4: (8, 32), 6: (64, 128)}
 
 class Subnets(base.Readable):
 
+    pushdown = ("id", "name", "project_id", "network_id")
+
     model = models.Subnet
 
     def not_found(self, obj_id: str) -> Exception:
