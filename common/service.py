@@ -9,9 +9,7 @@ from typing import Any, Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from paste import deploy
 
-from common.wsgi import server as wsgi_server
 
 LOG = logging.getLogger(__name__)
 CONF_KEY = "stratus_conf"
@@ -73,6 +71,9 @@ _CONFS: dict[str, cfg.ConfigOpts] = {}
 
 
 def load_app(conf: cfg.ConfigOpts, name: str = "main", path: str | None = None) -> Any:
+    # Imported here: agents and RPC daemons load no paste app (nor the HTTP server).
+    from paste import deploy
+
     key = str(id(conf))
     _CONFS[key] = conf
     return deploy.loadapp("config:" + (path or paste_path(conf)), name=name,
@@ -127,6 +128,8 @@ class Launcher:
 
 def run_api(conf: cfg.ConfigOpts, name: str) -> None:
     """Serve the paste app of this service until a signal arrives."""
+    from common.wsgi import server as wsgi_server
+
     app = load_app(conf)
     server = wsgi_server.Server(app, conf.api.bind_host, conf.api.bind_port,
                                 threads=conf.api.threads, name=name)
