@@ -6,6 +6,7 @@ from oslo_config import cfg
 
 from common import conf as common_conf
 from compute.conf import compute as compute_opts
+from compute.conf import virt as virt_opts
 from compute.scheduler import opts as scheduler_opts
 
 API_PORT = 8774
@@ -15,3 +16,4 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     common_conf.register_opts(conf, api_port=API_PORT)
     compute_opts.register_opts(conf)
     scheduler_opts.register_opts(conf)
+    virt_opts.register_opts(conf)
