@@ -146,3 +146,19 @@ write_openrc() {
     _openrc demo demo "$DEMO_PASSWORD" | write_if_changed "$STRATUS_HOME/openrc.demo" 600
     info "$STRATUS_HOME/openrc (admin), $STRATUS_HOME/openrc.demo (demo)"
 }
+
+# authtoken_section SERVICE: the [keystone_authtoken] section of SERVICE's
+# config (its service user, for keystonemiddleware and service-to-service calls).
+authtoken_section() {
+    cat <<EOF
+[keystone_authtoken]
+www_authenticate_uri = $IDENTITY_PUBLIC_URL
+auth_url = $IDENTITY_PUBLIC_URL
+auth_type = password
+username = ${SERVICE_USER_OF[$1]}
+password = $SERVICE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+EOF
+}

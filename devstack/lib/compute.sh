@@ -47,15 +47,7 @@ bind_host = 0.0.0.0
 bind_port = $COMPUTE_PORT
 public_endpoint = http://$SERVICE_HOST:$COMPUTE_PORT
 
-[keystone_authtoken]
-www_authenticate_uri = $IDENTITY_PUBLIC_URL
-auth_url = $IDENTITY_PUBLIC_URL
-auth_type = password
-username = ${SERVICE_USER_OF[compute]}
-password = $SERVICE_PASSWORD
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
+$(authtoken_section compute)
 EOF2
     [ "$FILE_CHANGED" = 1 ] && info "wrote $COMPUTE_CONF"
     [ -f "$STRATUS_REPO/etc/compute/api-paste.ini" ] ||

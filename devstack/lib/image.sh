@@ -66,15 +66,7 @@ filesystem_store_datadir = $IMAGE_DATA/data
 staging_dir = $IMAGE_DATA/staging
 require_image_format_match = ${IMAGE_REQUIRE_FORMAT_MATCH:-true}
 
-[keystone_authtoken]
-www_authenticate_uri = $IDENTITY_PUBLIC_URL
-auth_url = $IDENTITY_PUBLIC_URL
-auth_type = password
-username = ${SERVICE_USER_OF[image]}
-password = $SERVICE_PASSWORD
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
+$(authtoken_section image)
 
 [oslo_messaging_notifications]
 driver = messagingv2

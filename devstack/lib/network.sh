@@ -89,15 +89,7 @@ flat_networks = public
 [ml2_type_vxlan]
 vni_ranges = 1:1000
 
-[keystone_authtoken]
-www_authenticate_uri = $IDENTITY_PUBLIC_URL
-auth_url = $IDENTITY_PUBLIC_URL
-auth_type = password
-username = ${SERVICE_USER_OF[network]}
-password = $SERVICE_PASSWORD
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
+$(authtoken_section network)
 
 [oslo_messaging_notifications]
 driver = messagingv2

@@ -3,17 +3,16 @@ what Neutron guarantees on every response: an ``X-OpenStack-Request-ID``, never
 a 500, and on an error the body ``{"NeutronError": {"type", "message", "detail"}}``."""
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any
 
 import webtest
 
-REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from tests.fixtures.api_client import ApiClient
+
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_NO_BODY = object()
 SINGULAR = {"networks": "network", "subnets": "subnet", "ports": "port",
             "subnetpools": "subnetpool", "security-groups": "security_group",
             "security-group-rules": "security_group_rule", "routers": "router",
@@ -29,43 +28,15 @@ def error_type(resp: webtest.TestResponse) -> str:
     return str(resp.json["NeutronError"]["type"])
 
 
-class Api:
+class Api(ApiClient):
     ADMIN = "admin-project"
     ADMIN_ROLES = "admin,member,reader"
 
-    def __init__(self, app: webtest.TestApp) -> None:
-        self.app = app
-
-    def call(self, method: str, path: str, project_id: str | None, *,
-             roles: str | None = None, json_body: Any = _NO_BODY,
-             body: bytes | None = None, headers: dict[str, str] | None = None,
-             status: int | None = None) -> webtest.TestResponse:
-        all_headers: dict[str, str] = {}
-        if project_id is not None:
-            all_headers["X-Test-Project"] = project_id
-        if roles is not None:
-            all_headers["X-Test-Roles"] = roles
-        all_headers.update(headers or {})
-        if json_body is not _NO_BODY:
-            body = json.dumps(json_body).encode()
-            all_headers.setdefault("Content-Type", "application/json")
-        kwargs: dict[str, Any] = {"method": method, "headers": all_headers,
-                                  "expect_errors": True}
-        if body is not None:
-            kwargs["body"] = body
-        resp = self.app.request(path, **kwargs)
-        assert resp.status_int < 500, "%s %s -> %s: %s" % (method, path, resp.status,
-                                                            resp.text[:500])
-        assert REQUEST_ID.match(resp.headers.get("X-OpenStack-Request-ID", "")), \
-            dict(resp.headers)
+    def check(self, method: str, path: str, resp: webtest.TestResponse) -> None:
         if resp.status_int >= 400 and method != "HEAD":
             err = resp.json["NeutronError"]
             assert set(err) == {"type", "message", "detail"}, err
             assert err["type"] and err["message"], err
-        if status is not None:
-            assert resp.status_int == status, "%s %s -> %s (wanted %s): %s" % (
-                method, path, resp.status, status, resp.text[:500])
-        return resp
 
     def create(self, collection: str, project_id: str, fields: dict[str, Any],
                roles: str | None = None, status: int = 201) -> dict[str, Any]:

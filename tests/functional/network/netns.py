@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +27,7 @@ import pytest
 
 from network.agents.bridge import driver as bridge_driver
 from network.agents.bridge import firewall as bridge_firewall
+from tests.functional.network.guests import add_guest, busybox, dhcp, ip, ping, run, set_address
 from tests.functional.conftest import Daemon, IdentityCloud, NetworkCloud, free_port
 
 # Agent types as the server lists them (GET /v2.0/agents).
@@ -37,10 +37,6 @@ L3_AGENT, METADATA_AGENT = "L3 agent", "Metadata agent"
 # ---------------------------------------------------------------------------
 # Skipping
 # ---------------------------------------------------------------------------
-
-
-def busybox() -> str | None:
-    return shutil.which("busybox")
 
 
 def skip_unless(why: str, tools: tuple[str, ...], dhcp_client: bool = False) -> Any:
@@ -64,21 +60,6 @@ def skip_unless(why: str, tools: tuple[str, ...], dhcp_client: bool = False) -> 
 # ---------------------------------------------------------------------------
 # Commands, links and namespaces
 # ---------------------------------------------------------------------------
-
-
-def run(*argv: str, check: bool = True, timeout: float = 60,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=check,
-                          timeout=timeout, input=stdin)
-
-
-def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return run("ip", *args, check=check, timeout=30)
-
-
-def in_ns(ns: str, *argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """``argv`` inside namespace ``ns`` (not checked: the caller looks at the result)."""
-    return run("ip", "netns", "exec", ns, *argv, check=False, timeout=timeout)
 
 
 def link_exists(name: str) -> bool:
@@ -228,117 +209,6 @@ def remove_agent_filters(host: str) -> None:
     """Once ``host``'s bridge agent stopped: all its chains and its FORWARD jump (the
     agent leaves them, as Neutron's does), removed the way the agent would."""
     bridge_firewall.IptablesFirewall(bridge_driver.IpDriver(), agent_chains(host)).remove_all()
-
-
-# ---------------------------------------------------------------------------
-# Guests: namespaces attached the way compute attaches an instance
-# ---------------------------------------------------------------------------
-
-
-def add_guest(ns: str, outer: str, mac: str | None = None, mtu: int | None = None,
-              bridge: str | None = None) -> None:
-    """Namespace ``ns`` with ``eth0`` (``mac``, ``mtu``), the peer of veth ``outer`` in
-    the main namespace (enslaved to ``bridge`` if given; else the bridge agent plugs
-    it when it is named ``tap<port id[:11]>``)."""
-    ip("netns", "add", ns)
-    ip("link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", ns)
-    if mac:
-        ip("-n", ns, "link", "set", "eth0", "address", mac)
-    if mtu:
-        ip("-n", ns, "link", "set", "eth0", "mtu", str(mtu))
-        ip("link", "set", outer, "mtu", str(mtu))
-    ip("-n", ns, "link", "set", "lo", "up")
-    ip("-n", ns, "link", "set", "eth0", "up")
-    if bridge:
-        ip("link", "set", outer, "master", bridge)
-    ip("link", "set", outer, "up")
-
-
-def set_address(ns: str, cidr: str, gateway: str | None = None) -> None:
-    """A static address on the guest's ``eth0`` (and its default route)."""
-    ip("-n", ns, "addr", "add", cidr, "dev", "eth0")
-    if gateway:
-        ip("-n", ns, "route", "replace", "default", "via", gateway)
-
-
-# udhcpc runs this with the lease in its environment: it applies the address, the
-# default route and the classless static routes (option 121) as a guest would.
-_UDHCPC_SCRIPT = """#!/bin/sh
-[ "$1" = bound ] || [ "$1" = renew ] || exit 0
-ip addr flush dev "$interface"
-ip addr add "$ip/${mask:-24}" dev "$interface"
-if [ -n "$staticroutes" ]; then
-    set -- $staticroutes
-    while [ $# -ge 2 ]; do
-        ip route replace "$1" via "$2" dev "$interface"
-        shift 2
-    done
-elif [ -n "$router" ]; then
-    for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
-fi
-"""
-
-
-def dhcp(ns: str) -> str:
-    """Run busybox's udhcpc once in guest ``ns`` and apply the lease; its output."""
-    client = busybox()
-    assert client is not None
-    directory = tempfile.mkdtemp(prefix="stratus-udhcpc-")
-    try:
-        script = os.path.join(directory, "script")
-        with open(script, "w", encoding="ascii") as f:
-            f.write(_UDHCPC_SCRIPT)
-        os.chmod(script, 0o755)
-        got = in_ns(ns, client, "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "8",
-                    "-T", "2", "-O", "staticroutes", "-s", script, timeout=60)
-        return got.stdout + got.stderr
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-# The machine may have no ping binary: an ICMP echo from a raw socket, in the guest.
-_PING = r"""
-import os, socket, struct, sys, time
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    total = (total >> 16) + (total & 0xFFFF)
-    return ~(total + (total >> 16)) & 0xFFFF
-payload = b"stratus-test"
-ident = os.getpid() & 0xFFFF
-header = struct.pack("!BBHHH", 8, 0, 0, ident, 1)
-packet = struct.pack("!BBHHH", 8, 0, checksum(header + payload), ident, 1) + payload
-sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-sock.settimeout(2)
-sock.sendto(packet, (sys.argv[1], 0))
-deadline = time.monotonic() + 2
-while time.monotonic() < deadline:
-    try:
-        data, addr = sock.recvfrom(2048)
-    except socket.timeout:
-        break
-    icmp = data[(data[0] & 0x0F) * 4:]
-    if addr[0] == sys.argv[1] and icmp[0] == 0 and struct.unpack("!H", icmp[4:6])[0] == ident:
-        sys.exit(0)
-sys.exit(1)
-"""
-
-
-def ping(ns: str, address: str, attempts: int = 1) -> bool:
-    """Whether ``address`` answers an ICMP echo from guest ``ns`` (within
-    ``attempts`` tries of 2 s)."""
-    for _ in range(attempts):
-        if in_ns(ns, sys.executable, "-c", _PING, address, timeout=10).returncode == 0:
-            return True
-    return False
-
-
-def http_get(ns: str, url: str) -> subprocess.CompletedProcess[str]:
-    """GET ``url`` from guest ``ns`` (stdout: the body; returncode 0 on a 2xx)."""
-    code = ("import sys, urllib.request\n"
-            "print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())")
-    return in_ns(ns, sys.executable, "-c", code, url, timeout=30)
 
 
 EXT_CIDR, EXT_GW = "203.0.113.0/24", "203.0.113.1"

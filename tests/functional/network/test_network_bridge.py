@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.network import netns
+from tests.functional.network import guests, netns
 from tests.functional.network.netns import Api
 
 pytestmark = netns.skip_unless(
@@ -33,9 +33,9 @@ def env(tmp_path: Any) -> Iterator[netns.Setup]:
 def test_guests_get_addresses_ping_and_security_groups_filter(env: netns.Setup) -> None:
     api = Api(env.cloud)
     net, _ = netns.vxlan_network(api, env, "bridge-" + env.suffix, netns.random_cidr())
-    guests = ["sbrga-" + env.suffix, "sbrgb-" + env.suffix]
+    names = ["sbrga-" + env.suffix, "sbrgb-" + env.suffix]
     ports = []
-    for _ in guests:
+    for _ in names:
         port = api.post("/ports", "port", {"network_id": net["id"],
                                            "binding:host_id": env.host})
         ports.append(port)
@@ -50,22 +50,22 @@ def test_guests_get_addresses_ping_and_security_groups_filter(env: netns.Setup) 
                dhcp_plugged, env.cloud)
 
     ips = []
-    for ns, port in zip(guests, ports, strict=True):
+    for ns, port in zip(names, ports, strict=True):
         env.namespaces.append(ns)
         env.guest_taps.append("tap" + port["id"][:11])
-        netns.add_guest(ns, env.guest_taps[-1], port["mac_address"], int(net["mtu"]))
+        guests.add_guest(ns, env.guest_taps[-1], port["mac_address"], int(net["mtu"]))
         ips.append(port["fixed_ips"][0]["ip_address"])
 
     netns.wait_ports_active(api, ports)
-    for ns, port in zip(guests, ports, strict=True):
+    for ns, port in zip(names, ports, strict=True):
         netns.lease(ns, port, env.cloud)
 
     netns.wait("guest A pinging guest B (default group)",
-               lambda: netns.ping(guests[0], ips[1]), env.cloud, timeout=30)
-    assert netns.ping(guests[1], ips[0])
+               lambda: guests.ping(names[0], ips[1]), env.cloud, timeout=30)
+    assert guests.ping(names[1], ips[0])
     assert netns.port_chains(env.host, env.guest_ports) <= netns.chains()
 
-    sg_id = netns.block_then_allow_icmp(api, ports[1]["id"], guests[0], ips[1],
+    sg_id = netns.block_then_allow_icmp(api, ports[1]["id"], names[0], ips[1],
                                         "bridge-" + env.suffix)
 
     agents = api.get("/agents?agent_type=Linux+bridge+agent")["agents"]
@@ -74,7 +74,7 @@ def test_guests_get_addresses_ping_and_security_groups_filter(env: netns.Setup) 
     assert mine[0]["configurations"]["tunneling_ip"] == "127.0.0.1"
 
     # Delete everything: guests, ports, group, network.
-    for ns in guests:
+    for ns in names:
         netns.ip("netns", "delete", ns)
     for port in ports:
         api.delete("/ports/" + port["id"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.network import netns
+from tests.functional.network import guests, netns
 from tests.functional.network.netns import Api
 
 pytestmark = netns.skip_unless("network namespaces, bridges, dnsmasq", ("ip", "dnsmasq"),
@@ -47,7 +47,7 @@ def test_guest_gets_its_fixed_ip_and_network_delete_cleans_up(env: netns.Setup) 
 
     guest = "sdhcpg-" + env.suffix
     env.namespaces.append(guest)
-    netns.add_guest(guest, "sdg" + env.suffix, mac, bridge=bridge)
+    guests.add_guest(guest, "sdg" + env.suffix, mac, bridge=bridge)
     netns.lease(guest, port, env.cloud)
 
     agents = api.get("/agents?agent_type=DHCP+agent")["agents"]

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.network import netns
+from tests.functional.network import guests, netns
 from tests.functional.network.netns import Api
 
 SECRET = "l3-test-secret"
@@ -51,8 +51,8 @@ def _guest(env: netns.Setup, name: str, port: dict[str, Any], gateway: str,
     ns, veth = "sl3%s-%s" % (name, env.suffix), "sg%s%s" % (name, env.suffix)
     env.namespaces.append(ns)
     env.links.append(veth)
-    netns.add_guest(ns, veth, port["mac_address"], 1400, "brq" + network_id[:11])
-    netns.set_address(ns, port["fixed_ips"][0]["ip_address"] + "/24", gateway)
+    guests.add_guest(ns, veth, port["mac_address"], 1400, "brq" + network_id[:11])
+    guests.set_address(ns, port["fixed_ips"][0]["ip_address"] + "/24", gateway)
     return ns
 
 
@@ -84,7 +84,7 @@ def _sources_seen_outside(env: netns.Setup, clients: list[str]) -> list[str]:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == "ready"
         for ns in clients:
-            done = netns.in_ns(ns, sys.executable, "-c", TCP_CLIENT, netns.EXT_GW, "8099")
+            done = guests.in_ns(ns, sys.executable, "-c", TCP_CLIENT, netns.EXT_GW, "8099")
             assert done.returncode == 0, done.stderr + env.cloud.logs()
         out, err = server.communicate(timeout=30)
     finally:
@@ -142,14 +142,14 @@ def test_router_routes_nats_floats_and_serves_metadata(env: netns.Setup) -> None
     guest_b = _guest(env, "b", port_b, "10.81.2.1", nets[1])
 
     # East-west through the router, no NAT between internal subnets.
-    assert netns.ping(guest_a, port_b["fixed_ips"][0]["ip_address"], 10), cloud.logs()
+    assert guests.ping(guest_a, port_b["fixed_ips"][0]["ip_address"], 10), cloud.logs()
     # North-south: the outside reaches guest A by its floating IP.
-    assert netns.ping(env.outside, fip_ip, 10), cloud.logs()
+    assert guests.ping(env.outside, fip_ip, 10), cloud.logs()
     # SNAT: B leaves as the gateway IP, A as its floating IP.
     assert _sources_seen_outside(env, [guest_b, guest_a]) == [gw_ip, fip_ip]
 
     # Metadata through the router's proxy and the metadata agent.
-    got = netns.http_get(guest_a, "http://169.254.169.254/latest/meta-data/instance-id")
+    got = guests.http_get(guest_a, "http://169.254.169.254/latest/meta-data/instance-id")
     assert got.returncode == 0, got.stderr + cloud.logs()
     assert got.stdout.strip() == instance_a
     seen = env.metadata.requests[-1]

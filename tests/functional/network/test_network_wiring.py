@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.functional.conftest import NetworkCloud
-from tests.functional.network import netns
+from tests.functional.network import guests, netns
 from tests.functional.network.netns import Api
 
 pytestmark = netns.skip_unless(
@@ -71,7 +71,7 @@ def _plug(env: netns.Setup, name: str, port: dict[str, Any]) -> str:
     is to plug ``tap<port id[:11]>``."""
     ns = "sw%s-%s" % (name, env.suffix)
     env.namespaces.append(ns)
-    netns.add_guest(ns, "tap" + port["id"][:11], port["mac_address"])
+    guests.add_guest(ns, "tap" + port["id"][:11], port["mac_address"])
     return ns
 
 
@@ -97,7 +97,7 @@ def _metadata_problem(ns: str, instance_id: str) -> str | None:
     """Why guest ``ns`` does not read its instance id from the metadata service
     through the routes DHCP gave it; None when it does."""
     def read() -> tuple[bool, str]:
-        got = netns.http_get(ns, METADATA_URL)
+        got = guests.http_get(ns, METADATA_URL)
         return (got.returncode == 0 and got.stdout.strip() == instance_id,
                 (got.stdout.strip() + " " + got.stderr.strip()).splitlines()[-1])
     ok, said = read()
@@ -130,9 +130,9 @@ def test_guests_routers_floating_ips_and_teardown(env: netns.Setup) -> None:
         assert set(netns.bridge_ports("brq" + net1["id"][:11])) >= {"tap" + port["id"][:11]}
     ip_a = _lease(guest_a, port_a, sub1, cloud)
     ip_b = _lease(guest_b, port_b, sub1, cloud)
-    netns.wait("guest A pinging guest B", lambda: netns.ping(guest_a, ip_b), cloud,
+    netns.wait("guest A pinging guest B", lambda: guests.ping(guest_a, ip_b), cloud,
                timeout=30)
-    assert netns.ping(guest_b, ip_a), cloud.logs()
+    assert guests.ping(guest_b, ip_a), cloud.logs()
     assert netns.port_chains(env.host, env.guest_ports) <= netns.chains(), cloud.logs()
 
     # -- security groups: a group without rules blocks, an ICMP rule allows ---------
@@ -164,8 +164,8 @@ def test_guests_routers_floating_ips_and_teardown(env: netns.Setup) -> None:
     for port in api.get("/ports?device_id=" + router["id"])["ports"]:
         assert port["binding:host_id"] == env.host, port
     netns.wait("guest C pinging guest A through the router",
-               lambda: netns.ping(guest_c, ip_a), cloud, timeout=30)
-    assert netns.ping(guest_c, ip_b), cloud.logs()
+               lambda: guests.ping(guest_c, ip_a), cloud, timeout=30)
+    assert guests.ping(guest_c, ip_b), cloud.logs()
 
     # -- the external network, the router's gateway and a floating IP --------------
     ext, _ = netns.external_network(api, "wx-" + s)
@@ -186,10 +186,10 @@ def test_guests_routers_floating_ips_and_teardown(env: netns.Setup) -> None:
     netns.wait("the gateway in the external bridge with the floating IP", gateway_wired,
                cloud)
     netns.wait("the outside pinging the floating IP",
-               lambda: netns.ping(env.outside, fip_ip), cloud, timeout=30)
+               lambda: guests.ping(env.outside, fip_ip), cloud, timeout=30)
     netns.wait("the floating IP ACTIVE",
                lambda: api.status("floatingip", fip["id"]) == "ACTIVE", cloud)
-    assert netns.ping(guest_a, netns.EXT_GW), "guest A reaching the outside" + cloud.logs()
+    assert guests.ping(guest_a, netns.EXT_GW), "guest A reaching the outside" + cloud.logs()
 
     # -- metadata, through the routes the guest got from DHCP ----------------------
     netns.wait("the router's metadata proxy", lambda: netns.proxy_pids(env.l3_state) != [],
