@@ -75,3 +75,50 @@ class InvalidKeypair(exception.Invalid):
 
 class KeypairLimitExceeded(exception.OverQuota):
     msg_fmt = "Quota exceeded, too many key pairs."
+
+
+# -- servers (compute/db/instances.py and the layers above it) ----------------
+
+
+class InstanceNotFound(exception.NotFound):
+    msg_fmt = "Instance %(instance_id)s could not be found."
+
+
+class InstanceInvalidState(exception.Conflict):
+    msg_fmt = ("Cannot '%(action)s' instance %(instance_uuid)s while it is in "
+               "%(attr)s %(state)s")
+
+
+class UnexpectedTaskStateError(exception.Conflict):
+    msg_fmt = ("Conflict updating instance %(instance_uuid)s. Expected: %(expected)s. "
+               "Actual: %(actual)s")
+
+
+class UnexpectedVMStateError(exception.Conflict):
+    msg_fmt = ("Conflict updating instance %(instance_uuid)s. Expected vm_state: "
+               "%(expected)s. Actual: %(actual)s")
+
+
+class InstanceIsLocked(exception.Conflict):
+    msg_fmt = "Instance %(instance_uuid)s is locked"
+
+
+class InstanceActionNotFound(exception.NotFound):
+    msg_fmt = "Action for request_id %(request_id)s on instance %(instance_uuid)s not found"
+
+
+class InstanceTagNotFound(exception.NotFound):
+    msg_fmt = "Instance %(instance_id)s has no tag '%(tag)s'"
+
+
+class InstanceMetadataNotFound(exception.NotFound):
+    msg_fmt = "Metadata item was not found"
+
+
+class ComputeHostNotFound(exception.NotFound):
+    msg_fmt = "Compute host %(host)s could not be found."
+
+
+class NoValidHost(exception.Error):
+    code = 500
+    msg_fmt = "No valid host was found. %(reason)s"

@@ -1,0 +1,441 @@
+"""Instances in the compute database: rows in, plain dicts out.
+
+Every compute process that owns the database (API, conductor, scheduler,
+metadata) reads and writes servers through :class:`InstanceStore`; compute
+nodes reach the same methods over the conductor's RPC endpoint. Results are
+JSON-ready dicts (times as ISO 8601 strings) so they cross RPC unchanged.
+
+State changes are compare-and-set: :meth:`InstanceStore.update` takes the
+task (and vm) states the caller expects and fails with a 409 when another
+request moved the instance first, so two actions never run at once.
+"""
+from __future__ import annotations
+
+import datetime
+import uuid as uuid_mod
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from common.db import engine
+from common.db import models as base_models
+from compute import exception
+from compute.db import models
+
+# Sentinel: "do not check the task state" (None is a real expected value).
+ANY = object()
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+_TIME_COLUMNS = ("created_at", "updated_at", "launched_at", "terminated_at", "deleted_at")
+# Columns a caller may not set through update().
+_READ_ONLY = frozenset(("id", "uuid", "created_at", "deleted"))
+_COLUMNS = frozenset(c.name for c in models.Instance.__table__.columns)
+
+
+def isotime(value: datetime.datetime | None) -> str | None:
+    return value.strftime(TIME_FORMAT) if value is not None else None
+
+
+def parse_isotime(value: str | datetime.datetime | None) -> datetime.datetime | None:
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.strptime(value, TIME_FORMAT)
+
+
+def to_dict(row: models.Instance) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in _COLUMNS:
+        value = getattr(row, name)
+        data[name] = isotime(value) if name in _TIME_COLUMNS else value
+    data["metadata"] = {m.key: m.value for m in row.metadata_items}
+    data["tags"] = sorted(t.tag for t in row.tags)
+    return data
+
+
+def _fault_dict(row: models.InstanceFault) -> dict[str, Any]:
+    return {"instance_uuid": row.instance_uuid, "code": row.code, "message": row.message,
+            "details": row.details, "host": row.host, "created_at": isotime(row.created_at)}
+
+
+def _action_dict(row: models.InstanceAction, events: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "action": row.action, "instance_uuid": row.instance_uuid,
+        "request_id": row.request_id, "user_id": row.user_id, "project_id": row.project_id,
+        "message": row.message, "start_time": isotime(row.start_time),
+        "finish_time": isotime(row.finish_time),
+        "updated_at": isotime(row.updated_at or row.start_time)}
+    if events:
+        data["events"] = [{"event": e.event, "start_time": isotime(e.start_time),
+                           "finish_time": isotime(e.finish_time), "result": e.result,
+                           "traceback": e.traceback, "host": e.host, "details": e.details}
+                          for e in sorted(row.events, key=lambda e: e.id)]
+    return data
+
+
+def _filtered(query: Any, *, project_id: str | None, host: str | None, node: str | None,
+              uuids: Sequence[str] | None, vm_states: Sequence[str] | None,
+              task_states: Sequence[str | None] | None, read_deleted: bool | None,
+              changes_since: datetime.datetime | None,
+              changes_before: datetime.datetime | None,
+              equal: Mapping[str, Any] | None) -> Any:
+    cols = models.Instance
+    if read_deleted is False:
+        query = query.where(cols.deleted == 0)
+    elif read_deleted is True:
+        query = query.where(cols.deleted != 0)
+    for name, value in (("project_id", project_id), ("host", host), ("node", node)):
+        if value is not None:
+            query = query.where(getattr(cols, name) == value)
+    if uuids is not None:
+        query = query.where(cols.uuid.in_(list(uuids)))
+    if vm_states is not None:
+        query = query.where(cols.vm_state.in_(list(vm_states)))
+    if task_states is not None:
+        wanted = [s for s in task_states if s is not None]
+        cond = cols.task_state.in_(wanted)
+        if None in task_states:
+            cond = sa.or_(cond, cols.task_state.is_(None))
+        query = query.where(cond)
+    if changes_since is not None:
+        query = query.where(sa.func.coalesce(cols.updated_at, cols.created_at)
+                            >= changes_since)
+    if changes_before is not None:
+        query = query.where(sa.func.coalesce(cols.updated_at, cols.created_at)
+                            <= changes_before)
+    for name, value in (equal or {}).items():
+        column = getattr(cols, name)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            query = query.where(column.in_(list(value)))
+        else:
+            query = query.where(column == value)
+    return query
+
+
+def _tagged(query: Any, tags: Sequence[str], tags_any: Sequence[str],
+            not_tags: Sequence[str], not_tags_any: Sequence[str]) -> Any:
+    cols = models.Instance
+    for tag in tags:
+        query = query.where(cols.tags.any(models.Tag.tag == tag))
+    if tags_any:
+        query = query.where(cols.tags.any(models.Tag.tag.in_(list(tags_any))))
+    if not_tags:
+        query = query.where(sa.not_(sa.and_(*[cols.tags.any(models.Tag.tag == t)
+                                              for t in not_tags])))
+    if not_tags_any:
+        query = query.where(~cols.tags.any(models.Tag.tag.in_(list(not_tags_any))))
+    return query
+
+
+class InstanceStore:
+    """Instances, their metadata, tags, faults and actions in one database."""
+
+    def __init__(self, db: engine.Database) -> None:
+        self.db = db
+
+    # -- reads
+    @staticmethod
+    def _row(session: orm.Session, instance_uuid: str,
+             read_deleted: bool = False) -> models.Instance:
+        query = sa.select(models.Instance).where(models.Instance.uuid == instance_uuid)
+        if not read_deleted:
+            query = query.where(models.Instance.deleted == 0)
+        row = session.scalars(query).first()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return row
+
+    def get(self, instance_uuid: str, read_deleted: bool = False) -> dict[str, Any]:
+        """:raises: InstanceNotFound."""
+        with self.db.reader() as session:
+            return to_dict(self._row(session, instance_uuid, read_deleted))
+
+    def get_all(self, *, project_id: str | None = None, host: str | None = None,
+             node: str | None = None, uuids: Sequence[str] | None = None,
+             vm_states: Sequence[str] | None = None,
+             task_states: Sequence[str | None] | None = None,
+             read_deleted: bool | None = False,
+             changes_since: datetime.datetime | None = None,
+             changes_before: datetime.datetime | None = None,
+             equal: Mapping[str, Any] | None = None,
+             tags: Sequence[str] = (), tags_any: Sequence[str] = (),
+             not_tags: Sequence[str] = (), not_tags_any: Sequence[str] = (),
+             sort: Sequence[tuple[str, str]] = (("created_at", "desc"),),
+             limit: int | None = None, marker: str | None = None) -> list[dict[str, Any]]:
+        """Instances matching every given filter, sorted, from after ``marker``.
+
+        ``read_deleted``: False live rows only, True deleted rows only, None both.
+        ``equal`` maps column names to a value (or a list of values).
+        :raises: MarkerNotFound when ``marker`` names no instance.
+        """
+        query = _filtered(sa.select(models.Instance), project_id=project_id, host=host,
+                          node=node, uuids=uuids, vm_states=vm_states,
+                          task_states=task_states, read_deleted=read_deleted,
+                          changes_since=changes_since, changes_before=changes_before,
+                          equal=equal)
+        query = _tagged(query, tags, tags_any, not_tags, not_tags_any)
+        cols = models.Instance
+        order = []
+        for key, direction in list(sort) + [("id", "desc")]:
+            column = getattr(cols, key)
+            order.append(column.desc() if direction == "desc" else column.asc())
+        query = query.order_by(*order)
+        with self.db.reader() as session:
+            rows = list(session.scalars(query))
+            if marker is not None:
+                position = next((i for i, r in enumerate(rows) if r.uuid == marker), None)
+                if position is None:
+                    raise exception.MarkerNotFound(marker=marker)
+                rows = rows[position + 1:]
+            if limit is not None:
+                rows = rows[:limit]
+            return [to_dict(r) for r in rows]
+
+    def count(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        """Live instances of a project (or one user) and the cores and RAM they hold."""
+        cols = models.Instance
+        query = sa.select(sa.func.count(cols.id), sa.func.coalesce(sa.func.sum(cols.vcpus), 0),
+                          sa.func.coalesce(sa.func.sum(cols.memory_mb), 0)).where(
+            cols.project_id == project_id, cols.deleted == 0)
+        if user_id is not None:
+            query = query.where(cols.user_id == user_id)
+        with self.db.reader() as session:
+            instances, cores, ram = session.execute(query).one()
+        return {"instances": int(instances), "cores": int(cores), "ram": int(ram)}
+
+    # -- writes
+    def create(self, values: Mapping[str, Any],
+               metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Insert one instance (``uuid`` generated when absent)."""
+        values = dict(values)
+        values.setdefault("uuid", str(uuid_mod.uuid4()))
+        flavor = values.get("flavor") or {}
+        for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
+            values.setdefault(key, int(flavor.get(key) or 0))
+        unknown = set(values) - _COLUMNS
+        if unknown:
+            raise ValueError("unknown instance columns: %s" % ", ".join(sorted(unknown)))
+        with self.db.writer() as session:
+            row = models.Instance(**values)
+            row.metadata_items = [models.InstanceMetadata(key=k, value=v)
+                                  for k, v in (metadata or {}).items()]
+            session.add(row)
+            session.flush()
+            return to_dict(row)
+
+    def update(self, instance_uuid: str, values: Mapping[str, Any],
+               expected_task_state: Any = ANY,
+               expected_vm_state: Sequence[str] | str | None = None) -> dict[str, Any]:
+        """Set columns of a live instance, checking its states first.
+
+        ``expected_task_state``: a state or a list of states (None included) the
+        instance must be in; ``ANY`` skips the check. Times may be given as
+        datetimes or ISO strings.
+        :raises: InstanceNotFound, UnexpectedTaskStateError, UnexpectedVMStateError.
+        """
+        bad = set(values) - (_COLUMNS - _READ_ONLY)
+        if bad:
+            raise ValueError("cannot update instance columns: %s" % ", ".join(sorted(bad)))
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            if expected_task_state is not ANY:
+                allowed = (list(expected_task_state)
+                           if isinstance(expected_task_state, (list, tuple, set))
+                           else [expected_task_state])
+                if row.task_state not in allowed:
+                    raise exception.UnexpectedTaskStateError(
+                        instance_uuid=instance_uuid, expected=allowed, actual=row.task_state)
+            if expected_vm_state is not None:
+                allowed_vm = ([expected_vm_state] if isinstance(expected_vm_state, str)
+                              else list(expected_vm_state))
+                if row.vm_state not in allowed_vm:
+                    raise exception.UnexpectedVMStateError(
+                        instance_uuid=instance_uuid, expected=allowed_vm,
+                        actual=row.vm_state)
+            for key, value in values.items():
+                if key in _TIME_COLUMNS:
+                    value = parse_isotime(value)
+                setattr(row, key, value)
+            if "flavor" in values and values["flavor"]:
+                for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
+                    setattr(row, key, int(values["flavor"].get(key) or 0))
+            row.updated_at = base_models.utcnow()
+            session.flush()
+            return to_dict(row)
+
+    def destroy(self, instance_uuid: str, values: Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
+        """Soft-delete: the row stays readable with ``read_deleted``; it leaves
+        every server group. Idempotent for an already deleted instance."""
+        now = base_models.utcnow()
+        with self.db.writer() as session:
+            row = session.scalars(sa.select(models.Instance).where(
+                models.Instance.uuid == instance_uuid)).first()
+            if row is None:
+                raise exception.InstanceNotFound(instance_id=instance_uuid)
+            if row.deleted == 0:
+                for key, value in (values or {}).items():
+                    setattr(row, key, value)
+                row.deleted = row.id
+                row.vm_state = "deleted"
+                row.task_state = None
+                row.deleted_at = now
+                row.terminated_at = row.terminated_at or now
+                session.execute(sa.delete(models.InstanceGroupMember).where(
+                    models.InstanceGroupMember.instance_uuid == instance_uuid))
+            session.flush()
+            return to_dict(row)
+
+    # -- metadata and tags
+    def set_metadata(self, instance_uuid: str, metadata: Mapping[str, str],
+                     replace: bool) -> dict[str, str]:
+        """Merge ``metadata`` (or replace all of it); returns the whole set."""
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            current = {m.key: m for m in row.metadata_items}
+            if replace:
+                row.metadata_items = [m for k, m in current.items() if k in metadata]
+                current = {m.key: m for m in row.metadata_items}
+            for key, value in metadata.items():
+                if key in current:
+                    current[key].value = value
+                else:
+                    row.metadata_items.append(models.InstanceMetadata(key=key, value=value))
+            row.updated_at = base_models.utcnow()
+            session.flush()
+            return {m.key: m.value for m in row.metadata_items}
+
+    def delete_metadata(self, instance_uuid: str, key: str) -> None:
+        """:raises: InstanceMetadataNotFound."""
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            found = [m for m in row.metadata_items if m.key == key]
+            if not found:
+                raise exception.InstanceMetadataNotFound()
+            row.metadata_items.remove(found[0])
+            row.updated_at = base_models.utcnow()
+
+    def set_tags(self, instance_uuid: str, tags: Iterable[str]) -> list[str]:
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            wanted = sorted(set(tags))
+            row.tags = [t for t in row.tags if t.tag in wanted]
+            have = {t.tag for t in row.tags}
+            row.tags.extend(models.Tag(tag=t) for t in wanted if t not in have)
+            row.updated_at = base_models.utcnow()
+            return wanted
+
+    def add_tag(self, instance_uuid: str, tag: str) -> bool:
+        """Add one tag; False when it was already there."""
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            if any(t.tag == tag for t in row.tags):
+                return False
+            row.tags.append(models.Tag(tag=tag))
+            row.updated_at = base_models.utcnow()
+            return True
+
+    def delete_tag(self, instance_uuid: str, tag: str) -> None:
+        """:raises: InstanceTagNotFound."""
+        with self.db.writer() as session:
+            row = self._row(session, instance_uuid)
+            found = [t for t in row.tags if t.tag == tag]
+            if not found:
+                raise exception.InstanceTagNotFound(instance_id=instance_uuid, tag=tag)
+            row.tags.remove(found[0])
+            row.updated_at = base_models.utcnow()
+
+    # -- faults
+    def add_fault(self, instance_uuid: str, code: int, message: str,
+                  details: str | None = None, host: str | None = None) -> dict[str, Any]:
+        with self.db.writer() as session:
+            row = models.InstanceFault(instance_uuid=instance_uuid, code=code,
+                                       message=message[:255], details=details, host=host)
+            session.add(row)
+            session.flush()
+            return _fault_dict(row)
+
+    def latest_faults(self, instance_uuids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The newest fault of each instance that has one."""
+        if not instance_uuids:
+            return {}
+        query = (sa.select(models.InstanceFault)
+                 .where(models.InstanceFault.instance_uuid.in_(list(instance_uuids)))
+                 .order_by(models.InstanceFault.id.desc()))
+        found: dict[str, dict[str, Any]] = {}
+        with self.db.reader() as session:
+            for row in session.scalars(query):
+                found.setdefault(row.instance_uuid, _fault_dict(row))
+        return found
+
+    # -- actions and their events
+    def action_start(self, instance_uuid: str, action: str, request_id: str,
+                     user_id: str | None, project_id: str | None) -> dict[str, Any]:
+        with self.db.writer() as session:
+            row = models.InstanceAction(instance_uuid=instance_uuid, action=action,
+                                        request_id=request_id, user_id=user_id,
+                                        project_id=project_id)
+            session.add(row)
+            session.flush()
+            return _action_dict(row)
+
+    def _action_row(self, session: orm.Session, instance_uuid: str,
+                    request_id: str) -> models.InstanceAction:
+        row = session.scalars(sa.select(models.InstanceAction).where(
+            models.InstanceAction.instance_uuid == instance_uuid,
+            models.InstanceAction.request_id == request_id).order_by(
+                models.InstanceAction.id.desc())).first()
+        if row is None:
+            raise exception.InstanceActionNotFound(request_id=request_id,
+                                                   instance_uuid=instance_uuid)
+        return row
+
+    def action_event_start(self, instance_uuid: str, request_id: str, event: str,
+                           host: str | None = None) -> None:
+        """Record that ``event`` (e.g. ``compute_reboot_instance``) started; a missing
+        action (a request that did not record one) is ignored."""
+        with self.db.writer() as session:
+            try:
+                action = self._action_row(session, instance_uuid, request_id)
+            except exception.InstanceActionNotFound:
+                return
+            action.events.append(models.InstanceActionEvent(event=event, host=host))
+            action.updated_at = base_models.utcnow()
+
+    def action_event_finish(self, instance_uuid: str, request_id: str, event: str,
+                            result: str = "Success", traceback: str | None = None,
+                            host: str | None = None) -> None:
+        """Close ``event``; an error result marks the whole action ``Error``."""
+        now = base_models.utcnow()
+        with self.db.writer() as session:
+            try:
+                action = self._action_row(session, instance_uuid, request_id)
+            except exception.InstanceActionNotFound:
+                return
+            found = [e for e in action.events if e.event == event and e.finish_time is None]
+            if found:
+                ev = found[-1]
+            else:
+                ev = models.InstanceActionEvent(event=event, host=host, start_time=now)
+                action.events.append(ev)
+            ev.finish_time = now
+            ev.result = result
+            ev.traceback = traceback
+            if result.lower() == "error":
+                action.message = "Error"
+            action.finish_time = now
+            action.updated_at = now
+
+    def list_actions(self, instance_uuid: str) -> list[dict[str, Any]]:
+        query = (sa.select(models.InstanceAction)
+                 .where(models.InstanceAction.instance_uuid == instance_uuid)
+                 .order_by(models.InstanceAction.start_time.desc(),
+                           models.InstanceAction.id.desc()))
+        with self.db.reader() as session:
+            return [_action_dict(r) for r in session.scalars(query)]
+
+    def get_action(self, instance_uuid: str, request_id: str) -> dict[str, Any]:
+        """:raises: InstanceActionNotFound."""
+        with self.db.reader() as session:
+            return _action_dict(self._action_row(session, instance_uuid, request_id),
+                                events=True)

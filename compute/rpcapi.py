@@ -1,0 +1,312 @@
+"""Clients of the compute service's RPC endpoints (the contract between its daemons).
+
+Three servers, one topic each:
+
+* ``compute-conductor`` (:class:`ConductorAPI`): build orchestration for the API
+  (``build_instances``, ``migrate_server``, ``reschedule``) and the database on
+  behalf of the compute nodes, which hold no database credentials.
+* ``compute-scheduler`` (:class:`SchedulerAPI`): ``select_destinations``.
+* ``compute`` with ``server=<host>`` (:class:`ComputeNodeAPI`): what one compute
+  node does to its guests.
+
+Every argument and result is JSON-ready (instances travel as the dicts of
+compute/db/instances.py). ``call`` is used where the caller needs the answer,
+``cast`` for long work whose progress lives in the instance's states.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import oslo_messaging as messaging
+
+from common import rpc
+
+CONDUCTOR_TOPIC = "compute-conductor"
+SCHEDULER_TOPIC = "compute-scheduler"
+COMPUTE_TOPIC = "compute"
+TIMEOUT = 60
+# select_destinations and console calls may take a while on a loaded cloud.
+SCHEDULE_TIMEOUT = 120
+
+
+class _Client:
+    TOPIC = ""
+    RPC_API_VERSION = "1.0"
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        self._timeout = timeout
+        self._client = rpc.get_client(messaging.Target(topic=self.TOPIC, version="1.0"),
+                                      timeout=timeout)
+
+    def _prepare(self, server: str | None = None, timeout: float | None = None,
+                 version: str = "1.0") -> Any:
+        kwargs: dict[str, Any] = {"version": version,
+                                  "timeout": timeout if timeout is not None else self._timeout}
+        if server is not None:
+            kwargs["server"] = server
+        return self._client.prepare(**kwargs)
+
+
+class ConductorAPI(_Client):
+    """Client of ``stratus-compute-conductor`` (topic ``compute-conductor``).
+
+    History:
+      1.0 - Initial: build_instances, reschedule, migrate_server, confirm/revert
+            resize helpers; the nodes' database access (instance_get,
+            instance_update, instance_get_all_by_host, instance_destroy,
+            instance_fault_create, action_event_start/finish, service_report,
+            compute_node_update, bdm_get_by_instance, bdm_update, migration_update)
+    """
+
+    TOPIC = CONDUCTOR_TOPIC
+
+    # -- for the API
+    def build_instances(self, ctxt: Any, instance_uuids: list[str],
+                        request_spec: dict[str, Any]) -> None:
+        """Schedule and build these instances (one request's, same spec); cast.
+
+        ``request_spec``: the instances' flavor, image, availability_zone,
+        scheduler_hints, group (uuid), requested networks, security groups,
+        block_device_mapping, num_instances, ignore_hosts, force_hosts/nodes.
+        """
+        self._prepare().cast(ctxt, "build_instances", instance_uuids=instance_uuids,
+                             request_spec=request_spec)
+
+    def migrate_server(self, ctxt: Any, instance_uuid: str, flavor: dict[str, Any] | None,
+                       host: str | None = None) -> None:
+        """Resize (``flavor`` set) or cold-migrate (``flavor`` None, optional target
+        ``host``): schedule a destination, then prep_resize there; cast."""
+        self._prepare().cast(ctxt, "migrate_server", instance_uuid=instance_uuid,
+                             flavor=flavor, host=host)
+
+    # -- for the nodes
+    def reschedule(self, ctxt: Any, instance_uuid: str, failed_host: str,
+                   reason: str) -> None:
+        """A build failed on ``failed_host``: try the next alternate (or fail the
+        instance with a fault when attempts are used up); cast."""
+        self._prepare().cast(ctxt, "reschedule", instance_uuid=instance_uuid,
+                             failed_host=failed_host, reason=reason)
+
+    def instance_get(self, ctxt: Any, instance_uuid: str,
+                     read_deleted: bool = False) -> dict[str, Any]:
+        return dict(self._prepare().call(ctxt, "instance_get", instance_uuid=instance_uuid,
+                                         read_deleted=read_deleted))
+
+    def instance_update(self, ctxt: Any, instance_uuid: str, values: dict[str, Any],
+                        expected_task_state: Any = "__any__",
+                        expected_vm_state: list[str] | None = None) -> dict[str, Any]:
+        """Compare-and-set update (InstanceStore.update); ``"__any__"`` skips the
+        task-state check. Raises InstanceNotFound / UnexpectedTaskStateError."""
+        return dict(self._prepare().call(ctxt, "instance_update", instance_uuid=instance_uuid,
+                                         values=values,
+                                         expected_task_state=expected_task_state,
+                                         expected_vm_state=expected_vm_state))
+
+    def instance_get_all_by_host(self, ctxt: Any, host: str) -> list[dict[str, Any]]:
+        return list(self._prepare().call(ctxt, "instance_get_all_by_host", host=host))
+
+    def instance_destroy(self, ctxt: Any, instance_uuid: str) -> dict[str, Any]:
+        """Soft-delete the instance (after the node removed the guest)."""
+        return dict(self._prepare().call(ctxt, "instance_destroy",
+                                         instance_uuid=instance_uuid))
+
+    def instance_fault_create(self, ctxt: Any, instance_uuid: str, code: int, message: str,
+                              details: str | None, host: str | None) -> None:
+        self._prepare().call(ctxt, "instance_fault_create", instance_uuid=instance_uuid,
+                             code=code, message=message, details=details, host=host)
+
+    def action_event_start(self, ctxt: Any, instance_uuid: str, request_id: str,
+                           event: str, host: str | None) -> None:
+        self._prepare().call(ctxt, "action_event_start", instance_uuid=instance_uuid,
+                             request_id=request_id, event=event, host=host)
+
+    def action_event_finish(self, ctxt: Any, instance_uuid: str, request_id: str,
+                            event: str, result: str, traceback: str | None,
+                            host: str | None) -> None:
+        self._prepare().call(ctxt, "action_event_finish", instance_uuid=instance_uuid,
+                             request_id=request_id, event=event, result=result,
+                             traceback=traceback, host=host)
+
+    def service_report(self, ctxt: Any, binary: str, host: str, topic: str) -> None:
+        """Record a heartbeat of ``binary`` on ``host`` (services table)."""
+        self._prepare().call(ctxt, "service_report", binary=binary, host=host, topic=topic)
+
+    def compute_node_update(self, ctxt: Any, host: str,
+                            resources: dict[str, Any]) -> dict[str, Any]:
+        """Create or update the node's compute_nodes row (HostResources.to_dict()
+        plus running_vms and allocation ratios); returns the row."""
+        return dict(self._prepare().call(ctxt, "compute_node_update", host=host,
+                                         resources=resources))
+
+    def bdm_get_by_instance(self, ctxt: Any, instance_uuid: str) -> list[dict[str, Any]]:
+        return list(self._prepare().call(ctxt, "bdm_get_by_instance",
+                                         instance_uuid=instance_uuid))
+
+    def bdm_update(self, ctxt: Any, bdm_uuid: str, values: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._prepare().call(ctxt, "bdm_update", bdm_uuid=bdm_uuid,
+                                         values=values))
+
+    def migration_update(self, ctxt: Any, migration_uuid: str,
+                         values: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._prepare().call(ctxt, "migration_update",
+                                         migration_uuid=migration_uuid, values=values))
+
+
+class SchedulerAPI(_Client):
+    """Client of ``stratus-compute-scheduler`` (topic ``compute-scheduler``).
+
+    History:
+      1.0 - Initial: select_destinations
+    """
+
+    TOPIC = SCHEDULER_TOPIC
+
+    def select_destinations(self, ctxt: Any, request_spec: dict[str, Any],
+                            instance_uuids: list[str]) -> list[dict[str, Any]]:
+        """One selection per instance: ``{"host", "node", "limits", "alternates":
+        [{"host", "node", "limits"}, ...]}``. The scheduler records each
+        instance's host/node before answering, so the next request sees the use.
+        Raises NoValidHost (its message says which filter removed how many hosts)."""
+        return list(self._prepare(timeout=SCHEDULE_TIMEOUT).call(
+            ctxt, "select_destinations", request_spec=request_spec,
+            instance_uuids=instance_uuids))
+
+
+class ComputeNodeAPI(_Client):
+    """Client of one ``stratus-compute-node`` (topic ``compute``, server = its host).
+
+    History:
+      1.0 - Initial: build_and_run_instance, terminate_instance, start/stop,
+            reboot, pause/unpause, suspend/resume, rebuild, snapshot, resize
+            (prep/resize/finish/confirm/revert), console output and VNC,
+            external events, interfaces, volumes
+    """
+
+    TOPIC = COMPUTE_TOPIC
+
+    def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
+        self._prepare(server=host).cast(ctxt, method, **kwargs)
+
+    def _call(self, ctxt: Any, host: str, method: str, timeout: float | None = None,
+              **kwargs: Any) -> Any:
+        return self._prepare(server=host, timeout=timeout).call(ctxt, method, **kwargs)
+
+    def build_and_run_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                               request_spec: dict[str, Any], limits: dict[str, Any],
+                               node: str) -> None:
+        self._cast(ctxt, host, "build_and_run_instance", instance_uuid=instance_uuid,
+                   request_spec=request_spec, limits=limits, node=node)
+
+    def terminate_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "terminate_instance", instance_uuid=instance_uuid)
+
+    def start_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "start_instance", instance_uuid=instance_uuid)
+
+    def stop_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                      clean_shutdown: bool = True) -> None:
+        self._cast(ctxt, host, "stop_instance", instance_uuid=instance_uuid,
+                   clean_shutdown=clean_shutdown)
+
+    def reboot_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                        reboot_type: str) -> None:
+        self._cast(ctxt, host, "reboot_instance", instance_uuid=instance_uuid,
+                   reboot_type=reboot_type)
+
+    def pause_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "pause_instance", instance_uuid=instance_uuid)
+
+    def unpause_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "unpause_instance", instance_uuid=instance_uuid)
+
+    def suspend_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "suspend_instance", instance_uuid=instance_uuid)
+
+    def resume_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        self._cast(ctxt, host, "resume_instance", instance_uuid=instance_uuid)
+
+    def rebuild_instance(self, ctxt: Any, host: str, instance_uuid: str, image_ref: str,
+                         preserve_ephemeral: bool = False) -> None:
+        self._cast(ctxt, host, "rebuild_instance", instance_uuid=instance_uuid,
+                   image_ref=image_ref, preserve_ephemeral=preserve_ephemeral)
+
+    def snapshot_instance(self, ctxt: Any, host: str, instance_uuid: str, image_id: str,
+                          backup_type: str | None = None, rotation: int | None = None
+                          ) -> None:
+        """Snapshot into the (queued) image ``image_id``; with ``backup_type`` and
+        ``rotation`` keep only the newest ``rotation`` backups of that type."""
+        self._cast(ctxt, host, "snapshot_instance", instance_uuid=instance_uuid,
+                   image_id=image_id, backup_type=backup_type, rotation=rotation)
+
+    def prep_resize(self, ctxt: Any, host: str, instance_uuid: str, flavor: dict[str, Any],
+                    migration_uuid: str, node: str, limits: dict[str, Any]) -> None:
+        """On the destination: claim ``flavor`` there, then ask the source to resize."""
+        self._cast(ctxt, host, "prep_resize", instance_uuid=instance_uuid, flavor=flavor,
+                   migration_uuid=migration_uuid, node=node, limits=limits)
+
+    def resize_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                        migration_uuid: str) -> None:
+        """On the source: power off and hand the disks over to the destination."""
+        self._cast(ctxt, host, "resize_instance", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def finish_resize(self, ctxt: Any, host: str, instance_uuid: str,
+                      migration_uuid: str) -> None:
+        """On the destination: start the guest with the new flavor (VERIFY_RESIZE)."""
+        self._cast(ctxt, host, "finish_resize", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def confirm_resize(self, ctxt: Any, host: str, instance_uuid: str,
+                       migration_uuid: str) -> None:
+        """On the source: drop the old guest and its claim."""
+        self._cast(ctxt, host, "confirm_resize", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def revert_resize(self, ctxt: Any, host: str, instance_uuid: str,
+                      migration_uuid: str) -> None:
+        """On the destination: drop the new guest, then finish the revert on the source."""
+        self._cast(ctxt, host, "revert_resize", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def finish_revert_resize(self, ctxt: Any, host: str, instance_uuid: str,
+                             migration_uuid: str) -> None:
+        self._cast(ctxt, host, "finish_revert_resize", instance_uuid=instance_uuid,
+                   migration_uuid=migration_uuid)
+
+    def get_console_output(self, ctxt: Any, host: str, instance_uuid: str,
+                           tail_length: int | None = None) -> str:
+        return str(self._call(ctxt, host, "get_console_output", instance_uuid=instance_uuid,
+                              tail_length=tail_length))
+
+    def get_vnc_console(self, ctxt: Any, host: str, instance_uuid: str) -> dict[str, Any]:
+        """``{"host", "port"}`` of the guest's VNC server on that node."""
+        return dict(self._call(ctxt, host, "get_vnc_console", instance_uuid=instance_uuid))
+
+    def get_diagnostics(self, ctxt: Any, host: str, instance_uuid: str) -> dict[str, Any]:
+        return dict(self._call(ctxt, host, "get_diagnostics", instance_uuid=instance_uuid))
+
+    def external_instance_event(self, ctxt: Any, host: str,
+                                events: list[dict[str, Any]]) -> None:
+        """``network-vif-plugged`` & co. for instances on ``host``: each event is
+        ``{"name", "tag", "status", "server_uuid"}``."""
+        self._cast(ctxt, host, "external_instance_event", events=events)
+
+    def attach_interface(self, ctxt: Any, host: str, instance_uuid: str,
+                         network_id: str | None, port_id: str | None,
+                         fixed_ip: str | None) -> dict[str, Any]:
+        return dict(self._call(ctxt, host, "attach_interface", timeout=300,
+                               instance_uuid=instance_uuid, network_id=network_id,
+                               port_id=port_id, fixed_ip=fixed_ip))
+
+    def detach_interface(self, ctxt: Any, host: str, instance_uuid: str, port_id: str) -> None:
+        self._cast(ctxt, host, "detach_interface", instance_uuid=instance_uuid,
+                   port_id=port_id)
+
+    def attach_volume(self, ctxt: Any, host: str, instance_uuid: str, bdm_uuid: str) -> None:
+        self._cast(ctxt, host, "attach_volume", instance_uuid=instance_uuid,
+                   bdm_uuid=bdm_uuid)
+
+    def detach_volume(self, ctxt: Any, host: str, instance_uuid: str, volume_id: str,
+                      attachment_id: str | None) -> None:
+        self._cast(ctxt, host, "detach_volume", instance_uuid=instance_uuid,
+                   volume_id=volume_id, attachment_id=attachment_id)
