@@ -93,7 +93,7 @@ def _filtered(query: Any, *, project_id: str | None, host: str | None, node: str
         query = query.where(cols.vm_state.in_(list(vm_states)))
     if task_states is not None:
         wanted = [s for s in task_states if s is not None]
-        cond = cols.task_state.in_(wanted)
+        cond: Any = cols.task_state.in_(wanted)
         if None in task_states:
             cond = sa.or_(cond, cols.task_state.is_(None))
         query = query.where(cond)
