@@ -13,7 +13,7 @@
 #
 # Settings (environment):
 #   STRATUS_HOME      where everything goes               (default /opt/stratus)
-#   ENABLED_SERVICES  services to run, space separated    (default "identity image network")
+#   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute")
 #   ADMIN_PASSWORD    password of the admin user          (default "secret")
 #   DEMO_PASSWORD     password of the demo user           (default $ADMIN_PASSWORD)
 #   SERVICE_PASSWORD  password of the service users       (default $ADMIN_PASSWORD)
@@ -22,6 +22,8 @@
 #   DATABASE_URL_IMAGE     SQLAlchemy URL for image       (default SQLite in $STRATUS_HOME/data)
 #   IMAGE_REQUIRE_FORMAT_MATCH  refuse uploads whose bytes are not the declared disk_format
 #                          (default true, as Glance; false accepts any bytes)
+#   VIRT_DRIVER       compute node driver: libvirt or fake (default libvirt; QEMU/TCG
+#                     where /dev/kvm cannot run ordinary guests, LIBVIRT_TYPE=kvm/qemu forces)
 #   STRATUS_DEBUG     True for debug logging              (default False)
 #   PYTHON            interpreter for the virtualenv      (default python3, >= 3.11)
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)
@@ -84,7 +86,8 @@ check_machine() {
 }
 
 install_system_packages() {
-    local pkgs=(curl ca-certificates iproute2 procps rabbitmq-server) s
+    # libvirt-dev and pkg-config: pip builds libvirt-python (the compute node's driver) from them.
+    local pkgs=(curl ca-certificates iproute2 procps rabbitmq-server libvirt-dev pkg-config) s
     command -v "$PYTHON" >/dev/null 2>&1 || { PYTHON=python3; pkgs+=(python3); }
     if [ ! -x "$STRATUS_VENV/bin/python" ] && ! python_can_venv; then
         pkgs+=(python3-venv)

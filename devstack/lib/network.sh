@@ -91,6 +91,17 @@ vni_ranges = 1:1000
 
 $(authtoken_section network)
 
+# Port events (network-vif-plugged ...) to compute's os-server-external-events.
+[nova]
+auth_url = $IDENTITY_PUBLIC_URL
+auth_type = password
+username = ${SERVICE_USER_OF[network]}
+password = $SERVICE_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = $REGION_NAME
+
 [oslo_messaging_notifications]
 driver = messagingv2
 EOF

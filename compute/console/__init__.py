@@ -1,0 +1,1 @@
+"""Remote consoles: one-time console tokens and the noVNC websocket proxy."""
