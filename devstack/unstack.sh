@@ -90,6 +90,27 @@ PY
     [ "$removed" -gt 0 ] && say "Removed the network agents' wiring ($removed namespaces, devices and daemons)."
     return 0
 }
+# The compute node's guests stay defined in libvirt after it stops (as on Nova):
+# destroy and undefine ours (their disks live under $STRATUS_DATA/instances), so
+# their tap devices are gone before the network wiring is removed.
+remove_guests() {
+    local dom removed=0
+    command -v virsh >/dev/null 2>&1 || return 0
+    virsh -c qemu:///system version >/dev/null 2>&1 || return 0
+    for dom in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
+        virsh -c qemu:///system dumpxml "$dom" 2>/dev/null | grep -qF "$STRATUS_DATA/instances/" ||
+            continue
+        virsh -c qemu:///system destroy "$dom" >/dev/null 2>&1 || true
+        virsh -c qemu:///system undefine "$dom" --managed-save --nvram >/dev/null 2>&1 ||
+            virsh -c qemu:///system undefine "$dom" >/dev/null 2>&1 || true
+        removed=$((removed + 1))
+    done
+    [ "$removed" -gt 0 ] && say "Removed $removed guest(s) of the compute node from libvirt."
+    return 0
+}
+if [ "$(id -u)" -eq 0 ]; then
+    remove_guests
+fi
 if command -v ip >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     unwire_network
 fi
