@@ -1,0 +1,91 @@
+"""Compute's REST clients for its neighbours: image (Glance v2, ``[glance]``),
+network (Neutron v2.0, ``[neutron]``) and block storage (Cinder v3, ``[cinder]``).
+
+Each group holds keystoneauth options (credentials of the compute service,
+TLS, region/interface/endpoint_override, ``service_type`` to override the
+catalog type); :func:`register_opts` registers all three.
+
+The helpers below are shared by the client modules; they are defined before
+any client module is imported, so the modules may import this package.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
+
+#: keystoneauth failures that mean "the neighbour cannot be reached": no endpoint
+#: in the catalog, DNS/connection/TLS failures, timeouts.
+UNREACHABLE = (ks_exc.ConnectionError, ks_exc.EndpointNotFound, ks_exc.DiscoveryFailure)
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register ``[glance]``, ``[neutron]`` and ``[cinder]``.
+
+    :param conf: the compute service's configuration object.
+    """
+    from compute.clients import image
+    from compute.clients import network
+    from compute.clients import volume
+    image.register_opts(conf)
+    network.register_opts(conf)
+    volume.register_opts(conf)
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """The options :func:`register_opts` registers, for oslo-config-generator."""
+    from compute.clients import image
+    from compute.clients import network
+    from compute.clients import volume
+    return [*image.list_opts(), *network.list_opts(), *volume.list_opts()]
+
+
+def request_id(ctxt: Any) -> str | None:
+    """The request id to forward (``X-OpenStack-Request-ID``) for ``ctxt``."""
+    if ctxt is None:
+        return None
+    return getattr(ctxt, "global_id", None) or getattr(ctxt, "request_id", None)
+
+
+def service_type(conf: cfg.ConfigOpts, group: str, default: str) -> str:
+    """The catalog type to look up: the group's ``service_type`` when set."""
+    return str(conf[group].service_type or default)
+
+
+def error_message(resp: Any) -> str:
+    """The human message of an error response in any OpenStack format.
+
+    Handles Nova/Cinder (``{"itemNotFound": {"message": ...}}``), Neutron
+    (``{"NeutronError": {"message": ...}}``), Keystone (``{"error": {...}}``)
+    and Glance's plain-text ``"<code> <title>\\n\\n<message>"`` bodies.
+    """
+    text = resp.text or ""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, dict) and value.get("message"):
+                return str(value["message"])
+        if body.get("message"):
+            return str(body["message"])
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith(str(resp.status_code)):
+        return " ".join(lines[1:])
+    if lines:
+        return " ".join(lines)[:500]
+    return "HTTP %s" % resp.status_code
+
+
+def error_type(resp: Any) -> str:
+    """The ``type`` of a Neutron error body (``IpAddressInUse`` …), or ``""``."""
+    try:
+        body = json.loads(resp.text or "")
+    except ValueError:
+        return ""
+    if isinstance(body, dict) and isinstance(body.get("NeutronError"), dict):
+        return str(body["NeutronError"].get("type") or "")
+    return ""

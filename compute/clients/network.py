@@ -1,0 +1,242 @@
+"""The network API (Neutron v2.0), as compute calls it: networks, subnets,
+ports, security groups and floating IPs.
+
+Credentials come from ``[neutron]`` (keystoneauth options, as Nova names the
+group), the endpoint from the catalog (service type ``network``). Calls go as
+the context's user plus the service token; ``admin=True`` (or ``ctxt=None``)
+goes with the compute service's own credentials instead, still forwarding the
+request id: port binding (``binding:host_id``, ``binding:profile``) is
+admin-or-service only in the network service's policy
+(``network/policies``), and so is seeing every project's ports.
+
+Errors become compute exceptions: 404 the ``*NotFound`` types, 409 the
+conflicts (``PortInUse``, ``FixedIpAlreadyInUse``, ``NoMoreFixedIps``,
+``PortLimitExceeded``, else ``NetworkConflict``), 400 ``InvalidFixedIp`` or
+``NetworkBadRequest``, 401/403 ``NetworkForbidden``, and an unreachable
+service or a 5xx ``NetworkServiceUnavailable`` (503).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from keystoneauth1 import adapter as ks_adapter
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from common.clients import base
+from compute import clients
+from compute import exception
+
+LOG = logging.getLogger(__name__)
+GROUP = "neutron"
+SERVICE_TYPE = "network"
+PREFIX = "/v2.0"
+_IP_IN_MESSAGE = re.compile(r"IP address (\S+?)[ .,]")
+
+Filters = dict[str, Any]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    base.register_opts(conf, GROUP)
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return base.list_opts(GROUP)
+
+
+def _api(conf: cfg.ConfigOpts, ctxt: Any, admin: bool) -> ks_adapter.Adapter:
+    kind = clients.service_type(conf, GROUP, SERVICE_TYPE)
+    try:
+        if admin or ctxt is None:
+            return base.adapter(conf, GROUP, kind, raise_exc=False,
+                                global_request_id=clients.request_id(ctxt))
+        return base.adapter(conf, GROUP, kind, ctxt=ctxt, raise_exc=False)
+    except clients.UNREACHABLE as err:
+        raise exception.NetworkServiceUnavailable(reason=str(err)) from err
+
+
+def _call(conf: cfg.ConfigOpts, ctxt: Any, admin: bool, method: str, url: str,
+          hint: dict[str, str], **kwargs: Any) -> Any:
+    api = _api(conf, ctxt, admin)
+    try:
+        resp = api.request(url, method, **kwargs)
+    except clients.UNREACHABLE as err:
+        raise exception.NetworkServiceUnavailable(reason=str(err)) from err
+    if resp.status_code >= 400:
+        raise _error(resp, hint)
+    return resp
+
+
+def _error(resp: Any, hint: dict[str, str]) -> Exception:
+    """The compute exception for an error answer; ``hint`` names what the call was
+    about (``kind``: network/port/subnet/security_group/floatingip, and ids)."""
+    status = resp.status_code
+    kind = clients.error_type(resp)
+    message = clients.error_message(resp)
+    LOG.debug("Network service answered %(status)s %(type)s: %(msg)s",
+              {"status": status, "type": kind, "msg": message})
+    net = hint.get("network_id", "")
+    if status == 404:
+        wanted = {"NetworkNotFound": "network", "PortNotFound": "port",
+                  "SecurityGroupNotFound": "security_group"}.get(kind, hint.get("kind", ""))
+        if wanted == "network":
+            return exception.NetworkNotFound(network_id=net)
+        if wanted == "port":
+            return exception.PortNotFound(port_id=hint.get("port_id", ""))
+        if wanted == "security_group":
+            return exception.SecurityGroupNotFound(
+                security_group_id=hint.get("security_group_id", ""))
+        return exception.NetworkBadRequest(reason=message)
+    if status == 409:
+        if kind == "PortInUse":
+            return exception.PortInUse(port_id=hint.get("port_id", ""))
+        if kind == "IpAddressInUse":
+            return exception.FixedIpAlreadyInUse(address=_address(hint, message),
+                                                 network_id=net)
+        if kind == "IpAddressGenerationFailure":
+            return exception.NoMoreFixedIps(net=net)
+        if kind == "OverQuota" and hint.get("kind") == "port":
+            return exception.PortLimitExceeded()
+        return exception.NetworkConflict(reason=message)
+    if status == 400:
+        if kind == "InvalidIpForSubnet" or (kind == "InvalidInput"
+                                            and "not a valid IP" in message):
+            return exception.InvalidFixedIp(address=_address(hint, message), network_id=net)
+        return exception.NetworkBadRequest(reason=message)
+    if status in (401, 403):
+        return exception.NetworkForbidden(reason=message)
+    if status < 500:
+        return exception.NetworkBadRequest(reason=message)
+    return exception.NetworkServiceUnavailable(reason="HTTP %s: %s" % (status, message))
+
+
+def _address(hint: dict[str, str], message: str) -> str:
+    if hint.get("address"):
+        return hint["address"]
+    found = _IP_IN_MESSAGE.search(message)
+    return found.group(1) if found else ""
+
+
+def _params(filters: Filters | None) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    for key, value in (filters or {}).items():
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            params.append((key, str(item)))
+    return params
+
+
+def _list(conf: cfg.ConfigOpts, ctxt: Any, admin: bool, collection: str, key: str,
+          filters: Filters | None, kind: str) -> list[dict[str, Any]]:
+    """Every item of a collection matching ``filters``, following ``next`` links."""
+    url: str | None = "%s/%s" % (PREFIX, collection)
+    params: list[tuple[str, str]] | None = _params(filters)
+    items: list[dict[str, Any]] = []
+    while url:
+        resp = _call(conf, ctxt, admin, "GET", url, {"kind": kind}, params=params)
+        body = resp.json()
+        items.extend(body.get(key, []))
+        url = next((link["href"] for link in body.get(key + "_links", [])
+                    if link.get("rel") == "next"), None)
+        params = None  # the next link carries the query
+    return items
+
+
+def get_network(conf: cfg.ConfigOpts, ctxt: Any, network_id: str, *,
+                admin: bool = False) -> dict[str, Any]:
+    """:raises: NetworkNotFound, NetworkForbidden, NetworkServiceUnavailable."""
+    resp = _call(conf, ctxt, admin, "GET", "%s/networks/%s" % (PREFIX, network_id),
+                 {"kind": "network", "network_id": network_id})
+    return dict(resp.json()["network"])
+
+
+def list_networks(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
+                  admin: bool = False) -> list[dict[str, Any]]:
+    """Networks matching ``filters`` (a list value matches any of its items)."""
+    return _list(conf, ctxt, admin, "networks", "networks", filters, "network")
+
+
+def list_subnets(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
+                 admin: bool = False) -> list[dict[str, Any]]:
+    return _list(conf, ctxt, admin, "subnets", "subnets", filters, "subnet")
+
+
+def get_port(conf: cfg.ConfigOpts, ctxt: Any, port_id: str, *,
+             admin: bool = False) -> dict[str, Any]:
+    """:raises: PortNotFound, NetworkForbidden, NetworkServiceUnavailable."""
+    resp = _call(conf, ctxt, admin, "GET", "%s/ports/%s" % (PREFIX, port_id),
+                 {"kind": "port", "port_id": port_id})
+    return dict(resp.json()["port"])
+
+
+def list_ports(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
+               admin: bool = False) -> list[dict[str, Any]]:
+    return _list(conf, ctxt, admin, "ports", "ports", filters, "port")
+
+
+def _port_hint(body: dict[str, Any], port_id: str = "") -> dict[str, str]:
+    ips = [str(f["ip_address"]) for f in body.get("fixed_ips") or []
+           if isinstance(f, dict) and f.get("ip_address")]
+    return {"kind": "port", "port_id": port_id, "network_id": str(body.get("network_id", "")),
+            "address": ",".join(ips)}
+
+
+def _unwrap(body: dict[str, Any]) -> dict[str, Any]:
+    inner = body.get("port")
+    return dict(inner) if isinstance(inner, dict) and len(body) == 1 else dict(body)
+
+
+def create_port(conf: cfg.ConfigOpts, ctxt: Any, body: dict[str, Any], *,
+                admin: bool = False) -> dict[str, Any]:
+    """Create a port from ``body`` (the port's fields, or ``{"port": {...}}``).
+
+    :raises: NetworkNotFound, SecurityGroupNotFound, FixedIpAlreadyInUse,
+        InvalidFixedIp, NoMoreFixedIps, PortLimitExceeded, NetworkConflict,
+        NetworkBadRequest, NetworkForbidden, NetworkServiceUnavailable.
+    """
+    fields = _unwrap(body)
+    resp = _call(conf, ctxt, admin, "POST", "%s/ports" % PREFIX, _port_hint(fields),
+                 json={"port": fields})
+    return dict(resp.json()["port"])
+
+
+def update_port(conf: cfg.ConfigOpts, ctxt: Any, port_id: str, body: dict[str, Any], *,
+                admin: bool = False) -> dict[str, Any]:
+    """Update a port. ``binding:*`` changes need ``admin=True``.
+
+    :raises: PortNotFound, PortInUse, FixedIpAlreadyInUse, InvalidFixedIp,
+        NetworkConflict, NetworkBadRequest, NetworkForbidden,
+        NetworkServiceUnavailable.
+    """
+    fields = _unwrap(body)
+    resp = _call(conf, ctxt, admin, "PUT", "%s/ports/%s" % (PREFIX, port_id),
+                 _port_hint(fields, port_id), json={"port": fields})
+    return dict(resp.json()["port"])
+
+
+def delete_port(conf: cfg.ConfigOpts, ctxt: Any, port_id: str, *,
+                admin: bool = False) -> None:
+    """Delete a port; one that is already gone is not an error.
+
+    :raises: PortInUse (e.g. a router interface), NetworkForbidden,
+        NetworkServiceUnavailable.
+    """
+    try:
+        _call(conf, ctxt, admin, "DELETE", "%s/ports/%s" % (PREFIX, port_id),
+              {"kind": "port", "port_id": port_id})
+    except exception.PortNotFound:
+        LOG.debug("Port %s was already deleted", port_id)
+
+
+def list_security_groups(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None,
+                         *, admin: bool = False) -> list[dict[str, Any]]:
+    return _list(conf, ctxt, admin, "security-groups", "security_groups", filters,
+                 "security_group")
+
+
+def list_floating_ips(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
+                      admin: bool = False) -> list[dict[str, Any]]:
+    return _list(conf, ctxt, admin, "floatingips", "floatingips", filters, "floatingip")
