@@ -4,6 +4,10 @@ Every operation is abstract, so a driver that misses one fails when it is
 instantiated rather than when a user first needs it (STYLE.md: no
 ``NotImplementedError`` maze). The one optional hook is ``snapshot``: a driver
 that cannot do it leaves ``supports_snapshot`` false and the API answers 501.
+The cold migration/resize hooks (``migrate_disk_and_power_off``,
+``finish_migration``, ``confirm_migration``, ``finish_revert_migration``) are
+optional the same way: ``supports_migration`` false makes the node refuse a
+resize with a clear 409 before anything changes.
 
 Power-state rules every implementation follows (the fake is the reference and
 the contract tests in tests/unit/compute/ check them):
@@ -15,11 +19,18 @@ the contract tests in tests/unit/compute/ check them):
 * ``reboot`` always ends RUNNING: a SOFT reboot of a guest that is not running
   becomes a HARD one.
 * Operations on an unknown instance raise ``InstanceNotFound``.
+* ``spawn`` with ``wait_for_vifs`` creates the guest paused, calls it (the
+  manager blocks there until the network service reports the ports plugged),
+  then lets the guest run; when it raises, the guest is destroyed and the error
+  propagates.
+* Volumes attach to a guest in any state but SUSPENDED (``InstanceInvalidState``);
+  a mountpoint in use is ``DeviceIsBusy``, detaching one that holds nothing is
+  ``DiskNotFound``.
 """
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from compute.virt import exception
@@ -29,6 +40,13 @@ from compute.virt import model
 # format to this callback (the manager uploads it to the image service); the
 # file is deleted when the callback returns.
 UploadCallback = Callable[[str, str], None]
+# ``fetch_image(context, image_id, dest_path)`` writes an image's bytes to
+# ``dest_path``: how the manager hands drivers that keep an image cache (the
+# libvirt driver) the image service, so that no driver calls a REST API.
+FetchImageCallback = Callable[[Any, str, str], None]
+# Called by ``spawn`` while the new guest is paused; returns once its ports are
+# plugged, raises when they are not in time.
+WaitForVifsCallback = Callable[[], None]
 
 
 class ComputeDriver(abc.ABC):
@@ -37,6 +55,7 @@ class ComputeDriver(abc.ABC):
     #: Name reported as ``hypervisor_type`` and used by the driver loader.
     name: ClassVar[str] = "base"
     supports_snapshot: ClassVar[bool] = False
+    supports_migration: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:
@@ -60,8 +79,14 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
               network_info: model.NetworkInfo,
-              block_device_info: model.BlockDeviceInfo | None = None) -> None:
+              block_device_info: model.BlockDeviceInfo | None = None,
+              wait_for_vifs: WaitForVifsCallback | None = None) -> None:
         """Create the guest and start it; returns once it is RUNNING.
+
+        With ``wait_for_vifs`` the guest is created paused and resumed only once
+        the callback returns (its virtual NICs exist then, so the network agent
+        can plug them); if the callback raises, the guest is destroyed and the
+        exception propagates.
 
         :raises: InstanceExists if the hypervisor already has it,
             InstanceDeployFailure or ImageUnacceptable when it cannot be built.
@@ -135,6 +160,38 @@ class ComputeDriver(abc.ABC):
         :raises: ConsoleNotAvailable, ConsoleLogOutputException.
         """
 
+    @abc.abstractmethod
+    def attach_volume(self, context: Any, instance: model.Instance,
+                      connection_info: Mapping[str, Any], mountpoint: str) -> None:
+        """Attach a block storage volume at ``mountpoint`` (``/dev/vdb``): live
+        when the guest runs, and in its definition for the next boots.
+
+        ``connection_info`` is what block storage's initialize_connection returns:
+        ``{"driver_volume_type": "file"|"local"|"block"|"iscsi", "data": {...}}``.
+
+        :raises: InvalidDevicePath, DeviceIsBusy, VolumeDriverNotFound,
+            InvalidConnectionInfo, InstanceInvalidState (a suspended guest),
+            VolumeAttachFailed.
+        """
+
+    @abc.abstractmethod
+    def detach_volume(self, context: Any, instance: model.Instance,
+                      connection_info: Mapping[str, Any], mountpoint: str) -> None:
+        """Detach the volume at ``mountpoint`` (live and from the definition).
+
+        :raises: DiskNotFound when nothing is attached there, InstanceInvalidState
+            (a suspended guest), DeviceDetachFailed when the guest does not let go.
+        """
+
+    @abc.abstractmethod
+    def get_vnc_console(self, instance: model.Instance) -> dict[str, Any]:
+        """Where the guest's VNC server listens: ``{"host": str, "port": int}``
+        (the console proxy connects there).
+
+        :raises: InstanceNotReady when the guest is not running,
+            ConsoleTypeUnavailable when it has no VNC display.
+        """
+
     def snapshot(self, context: Any, instance: model.Instance, image_id: str,
                  upload: UploadCallback) -> None:
         """Write the guest's root disk to a local file and call ``upload``.
@@ -142,6 +199,67 @@ class ComputeDriver(abc.ABC):
         :raises: SnapshotNotSupported unless the driver overrides this.
         """
         raise exception.SnapshotNotSupported(driver=self.name)
+
+    # -- cold migration and resize (optional; see ``supports_migration``) ----
+    #
+    # The source node calls migrate_disk_and_power_off, the destination
+    # finish_migration; then either the source confirm_migration (the old
+    # guest's leftovers go) or the destination destroy and the source
+    # finish_revert_migration (the old guest comes back). The source and the
+    # destination may be the same host. ``disk_info`` is JSON-ready: it travels
+    # through the database between the two nodes.
+
+    def migrate_disk_and_power_off(self, context: Any, instance: model.Instance,
+                                   dest_host: str, flavor: Mapping[str, Any],
+                                   network_info: model.NetworkInfo) -> dict[str, Any]:
+        """Power the guest off and keep its disks for ``dest_host`` (and for a
+        revert); the guest is no longer defined here afterwards.
+
+        :param flavor: the new flavor (``memory_mb``, ``vcpus``, ``root_gb`` …);
+            a root disk smaller than the current one is refused.
+        :returns: what ``finish_migration`` needs to find the disks.
+        :raises: MigrationNotSupported unless the driver overrides this,
+            InstanceNotFound, ResizeRefused.
+        """
+        raise exception.MigrationNotSupported(driver=self.name)
+
+    def finish_migration(self, context: Any, migration: Mapping[str, Any],
+                         instance: model.Instance, disk_info: Mapping[str, Any],
+                         network_info: model.NetworkInfo, image_meta: model.ImageMeta,
+                         resize_instance: bool,
+                         block_device_info: model.BlockDeviceInfo | None = None,
+                         power_on: bool = True) -> None:
+        """Define (and start when ``power_on``) the guest on this host from the
+        disks ``disk_info`` describes; ``instance`` carries the new size and
+        ``resize_instance`` says the disks must grow to it.
+
+        :raises: MigrationNotSupported unless the driver overrides this,
+            InstanceExists, InstanceDeployFailure.
+        """
+        raise exception.MigrationNotSupported(driver=self.name)
+
+    def confirm_migration(self, context: Any, migration: Mapping[str, Any],
+                          instance: model.Instance, network_info: model.NetworkInfo) -> None:
+        """On the source: drop what ``migrate_disk_and_power_off`` kept for a
+        revert. Idempotent.
+
+        :raises: MigrationNotSupported unless the driver overrides this.
+        """
+        raise exception.MigrationNotSupported(driver=self.name)
+
+    def finish_revert_migration(self, context: Any, instance: model.Instance,
+                                network_info: model.NetworkInfo,
+                                migration: Mapping[str, Any],
+                                block_device_info: model.BlockDeviceInfo | None = None,
+                                power_on: bool = True) -> None:
+        """On the source: bring the guest back from the disks kept by
+        ``migrate_disk_and_power_off``, with ``instance``'s (old) size, started
+        when ``power_on``.
+
+        :raises: MigrationNotSupported unless the driver overrides this,
+            InstanceNotFound when nothing was kept.
+        """
+        raise exception.MigrationNotSupported(driver=self.name)
 
     def instance_exists(self, instance: model.Instance) -> bool:
         """Whether the hypervisor knows the instance."""

@@ -45,6 +45,14 @@ class InstanceResumeFailure(exception.Invalid):
     msg_fmt = "Failed to resume instance: %(reason)s"
 
 
+class InstancePauseFailure(exception.Invalid):
+    msg_fmt = "Failed to pause instance: %(reason)s"
+
+
+class InstanceUnpauseFailure(exception.Invalid):
+    msg_fmt = "Failed to unpause instance: %(reason)s"
+
+
 class InstanceTerminationFailure(exception.Invalid):
     msg_fmt = "Failed to terminate instance: %(reason)s"
 
@@ -68,3 +76,51 @@ class SnapshotNotSupported(exception.NotImplementedYet):
 
 class HypervisorUnavailable(exception.ServiceUnavailable):
     msg_fmt = "Connection to the hypervisor is broken on host %(host)s."
+
+
+class InstanceNotReady(exception.Conflict):
+    msg_fmt = "Instance %(instance_id)s is not ready: %(reason)s"
+
+
+class ConsoleTypeUnavailable(exception.Invalid):
+    msg_fmt = "Unavailable console type %(console_type)s."
+
+
+class InvalidDevicePath(exception.Invalid):
+    msg_fmt = "The supplied device path (%(path)s) is invalid."
+
+
+class DeviceIsBusy(exception.Conflict):
+    msg_fmt = "The supplied device (%(device)s) is busy."
+
+
+class DiskNotFound(exception.NotFound):
+    msg_fmt = "No disk at %(location)s."
+
+
+class VolumeDriverNotFound(exception.Invalid):
+    msg_fmt = "Could not find a handler for %(driver_type)s volume."
+
+
+class InvalidConnectionInfo(exception.Invalid):
+    msg_fmt = "Invalid volume connection info: %(reason)s"
+
+
+class VolumeAttachFailed(exception.Invalid):
+    msg_fmt = "Volume %(volume_id)s could not be attached. Reason: %(reason)s"
+
+
+class DeviceDetachFailed(exception.Invalid):
+    msg_fmt = "Device detach failed for %(device)s: %(reason)s"
+
+
+class SnapshotFailed(exception.Invalid):
+    msg_fmt = "Snapshot of instance %(instance_id)s failed: %(reason)s"
+
+
+class MigrationNotSupported(exception.Conflict):
+    msg_fmt = "The %(driver)s driver cannot migrate or resize instances."
+
+
+class ResizeRefused(exception.Invalid):
+    msg_fmt = "Instance %(instance_id)s cannot be resized: %(reason)s"

@@ -8,6 +8,8 @@ transitions follow the rules in ``driver``'s docstring, modelled on libvirt's.
 Tests can reach behind the hypervisor: ``set_power_state`` (a guest that shut
 itself down or crashed) and ``fail_next`` (the next call of an operation
 raises), which is how the node manager's error paths are exercised.
+``volumes`` of a guest are what ``attach_volume`` recorded (target device ->
+connection info).
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import dataclasses
 import os
 import tempfile
 import threading
+import time
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from compute.virt import driver
@@ -58,6 +62,13 @@ class FakeGuest:
     state: PowerState = power_state.RUNNING
     console: collections.deque[str] = dataclasses.field(
         default_factory=lambda: collections.deque(maxlen=CONSOLE_LINES))
+    #: target device ("vdb") -> connection info, of the attached volumes.
+    volumes: dict[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def root_target(self) -> str:
+        bdi = self.block_device_info or model.BlockDeviceInfo()
+        return model.disk_target(bdi.root_device_name)
 
 
 class FakeDriver(driver.ComputeDriver):
@@ -65,19 +76,26 @@ class FakeDriver(driver.ComputeDriver):
 
     name: ClassVar[str] = "fake"
     supports_snapshot: ClassVar[bool] = True
+    supports_migration: ClassVar[bool] = True
 
     def __init__(self, host: str = "fake-host", vcpus: int = DEFAULT_VCPUS,
-                 memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB) -> None:
+                 memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB,
+                 spawn_delay: float = 0.0) -> None:
         if min(vcpus, memory_mb, local_gb) <= 0:
             raise ValueError("a fake host needs positive vcpus, memory_mb and local_gb")
         self.host = host
         self.vcpus = vcpus
         self.memory_mb = memory_mb
         self.local_gb = local_gb
+        #: Seconds each spawn sleeps first (outside the lock): a slow hypervisor.
+        self.spawn_delay = spawn_delay
         self.initialized = False
         #: image id -> instance uuid, for every snapshot taken.
         self.snapshots: dict[str, str] = {}
         self._guests: dict[str, FakeGuest] = {}
+        #: instance uuid -> the guest migrate_disk_and_power_off kept (its "disks")
+        #: until confirm_migration drops it or finish_revert_migration restores it.
+        self.resized: dict[str, FakeGuest] = {}
         self._failures: dict[str, list[Exception]] = {}
         self._next_domain_id = 1
         self._lock = threading.Lock()
@@ -146,7 +164,10 @@ class FakeDriver(driver.ComputeDriver):
 
     def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
               network_info: model.NetworkInfo,
-              block_device_info: model.BlockDeviceInfo | None = None) -> None:
+              block_device_info: model.BlockDeviceInfo | None = None,
+              wait_for_vifs: driver.WaitForVifsCallback | None = None) -> None:
+        if self.spawn_delay:
+            time.sleep(self.spawn_delay)
         with self._lock:
             self._maybe_fail("spawn")
             if instance.uuid in self._guests:
@@ -157,10 +178,26 @@ class FakeDriver(driver.ComputeDriver):
             guest = FakeGuest(instance=instance, image_meta=image_meta,
                               network_info=tuple(network_info),
                               block_device_info=block_device_info,
-                              domain_id=self._next_domain_id)
+                              domain_id=self._next_domain_id, state=power_state.PAUSED)
+            for bdm in (block_device_info.volumes if block_device_info else ()):
+                guest.volumes[model.disk_target(bdm.mount_device)] = bdm.connection_info
             self._next_domain_id += 1
-            self._boot(guest)
             self._guests[instance.uuid] = guest
+            if wait_for_vifs is None:
+                self._boot(guest)
+                return
+        # Outside the lock: the manager may wait minutes for the network service.
+        try:
+            wait_for_vifs()
+        except BaseException:
+            with self._lock:
+                if self._guests.get(instance.uuid) is guest:
+                    del self._guests[instance.uuid]
+            raise
+        with self._lock:
+            if self._guests.get(instance.uuid) is not guest:
+                raise exception.InstanceNotFound(instance_id=instance.uuid)
+            self._boot(guest)
 
     def destroy(self, context: Any, instance: model.Instance, network_info: model.NetworkInfo,
                 block_device_info: model.BlockDeviceInfo | None = None,
@@ -214,6 +251,36 @@ class FakeDriver(driver.ComputeDriver):
             self._maybe_fail("get_console_output")
             return "".join(line + "\n" for line in self._guest(instance.uuid).console)
 
+    def attach_volume(self, context: Any, instance: model.Instance,
+                      connection_info: Mapping[str, Any], mountpoint: str) -> None:
+        target = _target(mountpoint)
+        with self._lock:
+            self._maybe_fail("attach_volume")
+            guest = self._volume_guest(instance, "attach_volume")
+            if target in guest.volumes or target == guest.root_target:
+                raise exception.DeviceIsBusy(device=mountpoint)
+            guest.volumes[target] = dict(connection_info)
+            if guest.state == power_state.RUNNING:
+                guest.console.append("virtio_blk: [%s] attached" % target)
+
+    def detach_volume(self, context: Any, instance: model.Instance,
+                      connection_info: Mapping[str, Any], mountpoint: str) -> None:
+        target = _target(mountpoint)
+        with self._lock:
+            self._maybe_fail("detach_volume")
+            guest = self._volume_guest(instance, "detach_volume")
+            if guest.volumes.pop(target, None) is None:
+                raise exception.DiskNotFound(location=mountpoint)
+
+    def get_vnc_console(self, instance: model.Instance) -> dict[str, Any]:
+        with self._lock:
+            self._maybe_fail("get_vnc_console")
+            guest = self._guest(instance.uuid)
+            if guest.state not in (power_state.RUNNING, power_state.PAUSED):
+                raise exception.InstanceNotReady(instance_id=instance.uuid,
+                                                 reason="it is %s" % guest.state.label)
+            return {"host": "127.0.0.1", "port": 5900 + guest.domain_id}
+
     def snapshot(self, context: Any, instance: model.Instance, image_id: str,
                  upload: driver.UploadCallback) -> None:
         with self._lock:
@@ -232,7 +299,79 @@ class FakeDriver(driver.ComputeDriver):
         with self._lock:
             self.snapshots[image_id] = instance.uuid
 
+    # -- cold migration and resize -----------------------------------------
+
+    def migrate_disk_and_power_off(self, context: Any, instance: model.Instance,
+                                   dest_host: str, flavor: Mapping[str, Any],
+                                   network_info: model.NetworkInfo) -> dict[str, Any]:
+        with self._lock:
+            self._maybe_fail("migrate_disk_and_power_off")
+            guest = self._guest(instance.uuid)
+            if int(flavor.get("root_gb") or 0) < guest.instance.root_gb:
+                raise exception.ResizeRefused(instance_id=instance.uuid,
+                                              reason="unable to resize disk down")
+            guest.state = power_state.SHUTDOWN
+            guest.console.append("reboot: Power down")
+            del self._guests[instance.uuid]
+            self.resized[instance.uuid] = guest
+            return {"source_host": self.host, "dest_host": dest_host,
+                    "image_id": guest.image_meta.id,
+                    "disks": ["fake://%s/%s/disk" % (self.host, instance.uuid)]}
+
+    def finish_migration(self, context: Any, migration: Mapping[str, Any],
+                         instance: model.Instance, disk_info: Mapping[str, Any],
+                         network_info: model.NetworkInfo, image_meta: model.ImageMeta,
+                         resize_instance: bool,
+                         block_device_info: model.BlockDeviceInfo | None = None,
+                         power_on: bool = True) -> None:
+        with self._lock:
+            self._maybe_fail("finish_migration")
+            if instance.uuid in self._guests:
+                raise exception.InstanceExists(name=instance.name)
+            guest = FakeGuest(instance=instance, image_meta=image_meta,
+                              network_info=tuple(network_info),
+                              block_device_info=block_device_info,
+                              domain_id=self._next_domain_id, state=power_state.SHUTDOWN)
+            self._next_domain_id += 1
+            self._guests[instance.uuid] = guest
+            if power_on:
+                self._boot(guest)
+
+    def confirm_migration(self, context: Any, migration: Mapping[str, Any],
+                          instance: model.Instance, network_info: model.NetworkInfo) -> None:
+        with self._lock:
+            self._maybe_fail("confirm_migration")
+            self.resized.pop(instance.uuid, None)
+
+    def finish_revert_migration(self, context: Any, instance: model.Instance,
+                                network_info: model.NetworkInfo,
+                                migration: Mapping[str, Any],
+                                block_device_info: model.BlockDeviceInfo | None = None,
+                                power_on: bool = True) -> None:
+        with self._lock:
+            self._maybe_fail("finish_revert_migration")
+            kept = self.resized.pop(instance.uuid, None)
+            if kept is None:
+                raise exception.InstanceNotFound(instance_id=instance.uuid)
+            guest = dataclasses.replace(kept, instance=instance,
+                                        network_info=tuple(network_info),
+                                        block_device_info=block_device_info,
+                                        domain_id=self._next_domain_id,
+                                        state=power_state.SHUTDOWN)
+            self._next_domain_id += 1
+            self._guests[instance.uuid] = guest
+            if power_on:
+                self._boot(guest)
+
     # -- helpers (called with the lock held) --------------------------------
+
+    def _volume_guest(self, instance: model.Instance, method: str) -> FakeGuest:
+        guest = self._guest(instance.uuid)
+        if guest.state == power_state.SUSPENDED:
+            raise exception.InstanceInvalidState(instance_uuid=instance.uuid,
+                                                 attr="power_state", state=guest.state.label,
+                                                 method=method)
+        return guest
 
     def _transition(self, instance: model.Instance, operation: str,
                     console_line: str | None = None) -> None:
@@ -263,3 +402,10 @@ class FakeDriver(driver.ComputeDriver):
             address = vif.fixed_ips[0] if vif.fixed_ips else "no address"
             guest.console.append("fake-guest: %s (%s) got %s" % (vif.tap_name, vif.mac, address))
         guest.console.append("%s login: " % (instance.display_name or instance.name))
+
+
+def _target(mountpoint: str) -> str:
+    try:
+        return model.disk_target(mountpoint)
+    except ValueError:
+        raise exception.InvalidDevicePath(path=mountpoint) from None

@@ -16,6 +16,8 @@ from compute.virt import power_state
 # Linux interface names hold at most 15 bytes (IFNAMSIZ - 1).
 MAX_IFNAME = 15
 _MAC = re.compile(r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$")
+# A disk's device name in the guest: /dev/vdb (virtio), /dev/sdb (SCSI), ...
+_DISK_DEVICE = re.compile(r"^(?:/dev/)?((?:vd|sd|hd|xvd)[a-z]{1,2})$")
 
 RebootType = Literal["SOFT", "HARD"]
 SOFT: RebootType = "SOFT"
@@ -164,6 +166,17 @@ class BlockDevice:
 
     mount_device: str
     connection_info: Mapping[str, Any]
+
+
+def disk_target(mountpoint: str) -> str:
+    """The target device of ``mountpoint``: ``/dev/vdb`` -> ``vdb``.
+
+    :raises: ValueError for anything but ``[/dev/](vd|sd|hd|xvd)`` + 1-2 letters.
+    """
+    match = _DISK_DEVICE.match(mountpoint or "")
+    if not match:
+        raise ValueError("invalid device path %r" % mountpoint)
+    return match.group(1)
 
 
 @dataclasses.dataclass(frozen=True)

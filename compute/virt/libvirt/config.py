@@ -8,18 +8,28 @@ Choices that follow from ../shared/ENVIRONMENT.md: the caller picks ``qemu``
 (TCG) or ``kvm``; interfaces use the ``qemu`` backend driver because hosts may
 have no /dev/vhost-net; the serial console is logged to a file so that
 ``get_console_output`` works without attaching to the guest.
+
+Interfaces are ``type='ethernet'`` by default: libvirt creates the tap device
+(``tap`` + the port id) and leaves it unplugged, and the network service's
+bridge agent plugs it into its network's bridge once its filters are in place
+(the driver never needs the bridge to exist). ``type='bridge'`` is kept for
+bridges that exist before the guest starts.
+
+The ``stratus:`` metadata records the instance's name, project and flavor disk
+sizes, so that the driver can account a host's disk from its domains alone.
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
 from compute.virt import model
 
 VirtType = Literal["qemu", "kvm"]
 ConsoleMode = Literal["pty-log", "file"]
+VifType = Literal["ethernet", "bridge"]
 VIRT_TYPES: tuple[VirtType, ...] = ("qemu", "kvm")
 DISK_FORMATS = ("qcow2", "raw")
 STRATUS_NS = "http://stratus.dev/xmlns/libvirt/instance/1.0"
@@ -42,6 +52,10 @@ class GuestDisk:
     protocol: str | None = None
     source_name: str | None = None
     hosts: tuple[tuple[str, int], ...] = ()
+    # CHAP for network disks: the user, and the usage name of the libvirt secret
+    # (type iscsi) that holds the password.
+    auth_username: str | None = None
+    auth_secret_usage: str | None = None
 
     def __post_init__(self) -> None:
         if self.driver_type not in DISK_FORMATS:
@@ -51,11 +65,14 @@ class GuestDisk:
                 raise ValueError("a network disk needs protocol, source_name and hosts")
         elif not self.source_path:
             raise ValueError("a %s disk needs source_path" % self.source_type)
+        if bool(self.auth_username) != bool(self.auth_secret_usage):
+            raise ValueError("disk authentication needs auth_username and auth_secret_usage")
 
 
 @dataclasses.dataclass(frozen=True)
 class GuestInterface:
-    """A virtio NIC on a tap device enslaved to a host bridge."""
+    """A virtio NIC on tap device ``tap``: left for the network agent to plug
+    (``ethernet``) or enslaved by libvirt to an existing ``bridge``."""
 
     mac: str
     bridge: str
@@ -64,10 +81,12 @@ class GuestInterface:
     nic_model: str = "virtio"
     # "qemu" is the userspace virtio backend; "vhost" needs /dev/vhost-net.
     driver_name: str = "qemu"
+    vif_type: VifType = "ethernet"
 
     @classmethod
-    def from_vif(cls, vif: model.VIF) -> GuestInterface:
-        return cls(mac=vif.mac, bridge=vif.bridge, tap=vif.tap_name, mtu=vif.mtu)
+    def from_vif(cls, vif: model.VIF, vif_type: VifType = "ethernet") -> GuestInterface:
+        return cls(mac=vif.mac, bridge=vif.bridge, tap=vif.tap_name, mtu=vif.mtu,
+                   vif_type=vif_type)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +112,8 @@ class GuestConfig:
     interfaces: tuple[GuestInterface, ...] = ()
     console_log: str | None = None
     console_mode: ConsoleMode = "pty-log"
+    # Keep the log across boots (virtlogd rotates it); off truncates it at each start.
+    console_append: bool = True
     vnc_listen: str | None = "127.0.0.1"
     vnc_keymap: str | None = None
     video_model: str = "virtio"
@@ -100,6 +121,8 @@ class GuestConfig:
     cpu_mode: str | None = None
     display_name: str | None = None
     project_id: str | None = None
+    root_gb: int = 0
+    ephemeral_gb: int = 0
 
     def __post_init__(self) -> None:
         if self.virt_type not in VIRT_TYPES:
@@ -139,6 +162,10 @@ def disk_element(disk: GuestDisk) -> ET.Element:
                       name=disk.source_name or "")
         for host, port in disk.hosts:
             _sub(source, "host", name=host, port=str(port))
+        if disk.auth_username:
+            auth = _sub(element, "auth", username=disk.auth_username)
+            _sub(auth, "secret", type=disk.protocol or "iscsi",
+                 usage=disk.auth_secret_usage or "")
     else:
         attr = "file" if disk.source_type == "file" else "dev"
         _sub(element, "source", **{attr: disk.source_path or ""})
@@ -151,9 +178,11 @@ def disk_element(disk: GuestDisk) -> ET.Element:
 
 
 def interface_element(iface: GuestInterface) -> ET.Element:
-    element = ET.Element("interface", {"type": "bridge"})
+    element = ET.Element("interface", {"type": iface.vif_type})
     _sub(element, "mac", address=iface.mac)
-    _sub(element, "source", bridge=iface.bridge)
+    if iface.vif_type == "bridge":
+        _sub(element, "source", bridge=iface.bridge)
+    # ethernet: libvirt creates the tap (and removes it when the guest stops).
     _sub(element, "target", dev=iface.tap)
     _sub(element, "model", type=iface.nic_model)
     _sub(element, "driver", name=iface.driver_name)
@@ -194,7 +223,21 @@ def _metadata_element(config: GuestConfig) -> ET.Element:
     ET.SubElement(instance, ns + "name").text = config.display_name or config.name
     if config.project_id:
         ET.SubElement(instance, ns + "project").text = config.project_id
+    ET.SubElement(instance, ns + "flavor", {"root_gb": str(config.root_gb),
+                                            "ephemeral_gb": str(config.ephemeral_gb)})
     return element
+
+
+def flavor_disk_gb(domain: ET.Element) -> int | None:
+    """root_gb + ephemeral_gb from a domain's ``stratus:`` metadata (None when
+    it has none: a domain Stratus did not define)."""
+    flavor = domain.find("metadata/{%s}instance/{%s}flavor" % (STRATUS_NS, STRATUS_NS))
+    if flavor is None:
+        return None
+    try:
+        return int(flavor.get("root_gb", 0)) + int(flavor.get("ephemeral_gb", 0))
+    except ValueError:
+        return None
 
 
 def _console_elements(devices: ET.Element, config: GuestConfig) -> None:
@@ -206,7 +249,8 @@ def _console_elements(devices: ET.Element, config: GuestConfig) -> None:
     # pty + <log>: virtlogd keeps the log and the pty stays usable interactively.
     serial = _sub(devices, "serial", type="pty")
     if config.console_log:
-        _sub(serial, "log", file=config.console_log, append="off")
+        _sub(serial, "log", file=config.console_log,
+             append="on" if config.console_append else "off")
     _sub(serial, "target", port="0")
     console = _sub(devices, "console", type="pty")
     _sub(console, "target", type="serial", port="0")
@@ -263,20 +307,29 @@ def domain_xml(config: GuestConfig) -> str:
     return _tostring(domain_element(config))
 
 
+def kernel_cmdline(image_meta: model.ImageMeta) -> str:
+    """The image's ``os_command_line`` (else ``root=/dev/vda``), with
+    ``console=ttyS0`` added when absent: the console log is the serial port."""
+    cmdline = (image_meta.os_command_line or "").strip() or "root=/dev/vda"
+    if "console=ttyS0" not in cmdline.split():
+        cmdline = (cmdline + " console=ttyS0").strip()
+    return cmdline
+
+
 def guest_config(instance: model.Instance, image_meta: model.ImageMeta,
                  network_info: Sequence[model.VIF], *, virt_type: VirtType,
                  root_disk: GuestDisk | None, kernel: str | None = None,
-                 initrd: str | None = None, **options: object) -> GuestConfig:
+                 initrd: str | None = None, volumes: Sequence[GuestDisk] = (),
+                 vif_type: VifType = "ethernet", **options: Any) -> GuestConfig:
     """The config of ``instance``: size from its flavor, kernel command line from
-    the image, one NIC per VIF. ``options`` are further GuestConfig fields."""
-    cmdline = None
-    if kernel:
-        cmdline = image_meta.os_command_line or "root=/dev/vda console=ttyS0"
-    disks = (root_disk,) if root_disk else ()
+    the image, the root disk then ``volumes``, one NIC per VIF. ``options`` are
+    further GuestConfig fields."""
+    cmdline = kernel_cmdline(image_meta) if kernel else None
+    disks = ((root_disk,) if root_disk else ()) + tuple(volumes)
     return GuestConfig(
         name=instance.name, uuid=instance.uuid, memory_mb=instance.memory_mb,
         vcpus=instance.vcpus, virt_type=virt_type, kernel=kernel, initrd=initrd,
         cmdline=cmdline, disks=disks,
-        interfaces=tuple(GuestInterface.from_vif(v) for v in network_info),
+        interfaces=tuple(GuestInterface.from_vif(v, vif_type) for v in network_info),
         display_name=instance.display_name or None, project_id=instance.project_id,
-        **options)  # type: ignore[arg-type]
+        root_gb=instance.root_gb, ephemeral_gb=instance.ephemeral_gb, **options)

@@ -132,10 +132,24 @@ def test_disk_is_checked(kwargs: dict[str, Any]) -> None:
         config.GuestDisk(**kwargs)
 
 
-def test_bridge_interfaces() -> None:
-    vifs = [_vif("11aabbccddeeff00"), _vif("22aabbccddeeff00", bridge="brq-net2", mtu=None)]
+def test_ethernet_interfaces_are_left_for_the_agent() -> None:
+    vifs = [_vif("11aabbccddeeff00"), _vif("22aabbccddeeff00", mtu=None)]
     ifaces = _domain(interfaces=tuple(config.GuestInterface.from_vif(v) for v in vifs)
                      ).findall("devices/interface")
+    assert [i.get("type") for i in ifaces] == ["ethernet", "ethernet"]
+    first, second = ifaces
+    assert first.find("source") is None
+    assert _one(first, "target").attrib == {"dev": "tap11aabbccdde"}
+    assert _one(first, "mac").get("address") == "fa:16:3e:aa:bb:11"
+    assert _one(first, "driver").get("name") == "qemu"
+    assert _one(first, "mtu").get("size") == "1450"
+    assert second.find("mtu") is None
+
+
+def test_bridge_interfaces() -> None:
+    vifs = [_vif("11aabbccddeeff00"), _vif("22aabbccddeeff00", bridge="brq-net2", mtu=None)]
+    ifaces = _domain(interfaces=tuple(config.GuestInterface.from_vif(v, "bridge")
+                                      for v in vifs)).findall("devices/interface")
     assert len(ifaces) == 2
     first, second = ifaces
     assert first.get("type") == "bridge"
@@ -158,10 +172,12 @@ def test_serial_pty_logged_by_virtlogd() -> None:
     devices = _one(_domain(console_log="/var/log/c.log"), "devices")
     serial = _one(devices, "serial")
     assert serial.get("type") == "pty"
-    assert _one(serial, "log").attrib == {"file": "/var/log/c.log", "append": "off"}
+    assert _one(serial, "log").attrib == {"file": "/var/log/c.log", "append": "on"}
     assert _one(serial, "target").get("port") == "0"
     assert _one(devices, "console/target").attrib == {"type": "serial", "port": "0"}
     assert _one(_domain(), "devices/serial").find("log") is None
+    once = _domain(console_log="/c.log", console_append=False)
+    assert _one(once, "devices/serial/log").get("append") == "off"
 
 
 def test_serial_to_a_file() -> None:
@@ -221,3 +237,47 @@ def test_guest_config_defaults() -> None:
                                     root_disk=ROOT)
     assert disk_boot.cmdline is None and not disk_boot.direct_kernel_boot
     assert disk_boot.disks == (ROOT,) and disk_boot.display_name is None
+
+
+def test_iscsi_disk_with_chap() -> None:
+    disk = ET.fromstring(config.disk_xml(config.GuestDisk(
+        source_type="network", protocol="iscsi", target_dev="vdc", driver_type="raw",
+        source_name="iqn.x:vol/0", hosts=(("192.0.2.1", 3260),), auth_username="u",
+        auth_secret_usage="stratus-volume-1")))
+    auth = _one(disk, "auth")
+    assert auth.get("username") == "u"
+    assert _one(auth, "secret").attrib == {"type": "iscsi", "usage": "stratus-volume-1"}
+    with pytest.raises(ValueError):
+        config.GuestDisk(source_path="/d", auth_username="u")
+
+
+def test_flavor_disk_sizes_in_metadata() -> None:
+    assert config.flavor_disk_gb(_domain(root_gb=10, ephemeral_gb=5)) == 15
+    assert config.flavor_disk_gb(ET.fromstring("<domain><metadata/></domain>")) is None
+    assert config.flavor_disk_gb(ET.fromstring("<domain/>")) is None
+
+
+@pytest.mark.parametrize(("command_line", "expected"), [
+    (None, "root=/dev/vda console=ttyS0"),
+    ("console=ttyS0", "console=ttyS0"),
+    ("quiet", "quiet console=ttyS0"),
+    ("console=tty0 quiet", "console=tty0 quiet console=ttyS0"),
+    ("  ", "root=/dev/vda console=ttyS0"),
+])
+def test_kernel_cmdline_always_has_the_serial_console(command_line: str | None,
+                                                      expected: str) -> None:
+    assert config.kernel_cmdline(model.ImageMeta(os_command_line=command_line)) == expected
+
+
+def test_guest_config_with_volumes_and_flavor() -> None:
+    inst = model.Instance(uuid=UUID, name="i", memory_mb=128, vcpus=1, root_gb=2,
+                          ephemeral_gb=1)
+    vol = config.GuestDisk(source_path="/v", target_dev="vdb", driver_type="raw")
+    cfg = config.guest_config(inst, model.ImageMeta(), [_vif("55aa")], virt_type="qemu",
+                              root_disk=ROOT, volumes=[vol], vif_type="bridge")
+    assert cfg.disks == (ROOT, vol)
+    assert (cfg.root_gb, cfg.ephemeral_gb) == (2, 1)
+    assert cfg.interfaces[0].vif_type == "bridge"
+    no_root = config.guest_config(inst, model.ImageMeta(), [], virt_type="qemu",
+                                  root_disk=None, volumes=[vol])
+    assert no_root.disks == (vol,)

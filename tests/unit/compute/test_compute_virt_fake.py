@@ -372,3 +372,102 @@ def test_concurrent_operations_on_one_node() -> None:
     assert node.get_available_resource().vcpus_used == 400
     assert {node.get_info(model.Instance(uuid=u, name="x", memory_mb=1, vcpus=1)).state
             for u in node.list_instance_uuids()} == {power_state.RUNNING}
+
+
+# -- waiting for VIFs ------------------------------------------------------------
+
+def test_spawn_waits_for_vifs_while_paused(drv: fake.FakeDriver) -> None:
+    inst = _instance()
+    seen: list[PowerState] = []
+    drv.spawn(None, inst, IMAGE, [_vif()], wait_for_vifs=lambda: seen.append(
+        _state(drv, inst)))
+    assert seen == [power_state.PAUSED]
+    assert _state(drv, inst) == power_state.RUNNING
+
+
+def test_vifs_that_never_plug_leave_no_guest(drv: fake.FakeDriver) -> None:
+    inst = _instance()
+
+    def timeout() -> None:
+        raise TimeoutError("ports not plugged")
+
+    with pytest.raises(TimeoutError):
+        drv.spawn(None, inst, IMAGE, [_vif()], wait_for_vifs=timeout)
+    assert drv.list_instance_uuids() == []
+    drv.spawn(None, inst, IMAGE, [_vif()])  # nothing in the way of a retry
+
+
+def test_destroy_while_waiting_for_vifs(drv: fake.FakeDriver) -> None:
+    inst = _instance()
+    with pytest.raises(exception.InstanceNotFound):
+        drv.spawn(None, inst, IMAGE, [], wait_for_vifs=lambda: drv.destroy(None, inst, []))
+    assert drv.list_instance_uuids() == []
+
+
+# -- volumes and VNC ---------------------------------------------------------------
+
+VOLUME = {"driver_volume_type": "file", "data": {"device_path": "/v/vol-1"}}
+
+
+def test_attach_and_detach(drv: fake.FakeDriver) -> None:
+    inst = _spawned(drv)
+    drv.attach_volume(None, inst, VOLUME, "/dev/vdb")
+    guest = drv._guests[inst.uuid]
+    assert guest.volumes == {"vdb": VOLUME}
+    assert "virtio_blk: [vdb] attached" in drv.get_console_output(inst)
+    with pytest.raises(exception.DeviceIsBusy):
+        drv.attach_volume(None, inst, VOLUME, "vdb")
+    with pytest.raises(exception.DeviceIsBusy):
+        drv.attach_volume(None, inst, VOLUME, "/dev/vda")  # the root disk
+    drv.detach_volume(None, inst, VOLUME, "/dev/vdb")
+    assert guest.volumes == {}
+    with pytest.raises(exception.DiskNotFound) as err:
+        drv.detach_volume(None, inst, VOLUME, "/dev/vdb")
+    assert err.value.code == 404
+
+
+def test_spawn_with_volumes(drv: fake.FakeDriver) -> None:
+    inst = _instance()
+    bdi = model.BlockDeviceInfo(volumes=(model.BlockDevice("/dev/vdc", VOLUME),))
+    drv.spawn(None, inst, IMAGE, [], bdi)
+    with pytest.raises(exception.DeviceIsBusy):
+        drv.attach_volume(None, inst, VOLUME, "/dev/vdc")
+    drv.detach_volume(None, inst, VOLUME, "/dev/vdc")
+
+
+@pytest.mark.parametrize("before", [R, P, S, C], ids=lambda s: s.label)
+def test_volumes_in_any_state_but_suspended(drv: fake.FakeDriver, before: PowerState) -> None:
+    inst = _spawned(drv, before)
+    drv.attach_volume(None, inst, VOLUME, "/dev/vdb")
+    drv.detach_volume(None, inst, VOLUME, "/dev/vdb")
+    suspended = _spawned(drv, U)
+    for call in (drv.attach_volume, drv.detach_volume):
+        with pytest.raises(exception.InstanceInvalidState):
+            call(None, suspended, VOLUME, "/dev/vdb")
+
+
+def test_volume_errors(drv: fake.FakeDriver) -> None:
+    with pytest.raises(exception.InstanceNotFound):
+        drv.attach_volume(None, _instance(), VOLUME, "/dev/vdb")
+    inst = _spawned(drv)
+    with pytest.raises(exception.InvalidDevicePath) as err:
+        drv.attach_volume(None, inst, VOLUME, "/mnt")
+    assert err.value.code == 400
+    drv.fail_next("attach_volume", exception.VolumeAttachFailed(volume_id="v", reason="r"))
+    with pytest.raises(exception.VolumeAttachFailed):
+        drv.attach_volume(None, inst, VOLUME, "/dev/vdb")
+
+
+def test_vnc_console(drv: fake.FakeDriver) -> None:
+    inst = _spawned(drv)
+    console = drv.get_vnc_console(inst)
+    assert console == {"host": "127.0.0.1", "port": 5900 + int(drv.get_info(inst).internal_id
+                                                               or 0)}
+    drv.pause(inst)
+    assert drv.get_vnc_console(inst) == console
+    drv.power_off(inst)
+    with pytest.raises(exception.InstanceNotReady) as err:
+        drv.get_vnc_console(inst)
+    assert err.value.code == 409
+    with pytest.raises(exception.InstanceNotFound):
+        drv.get_vnc_console(_instance())

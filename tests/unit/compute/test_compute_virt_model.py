@@ -82,3 +82,17 @@ def test_vif_is_checked(kwargs: dict[str, object]) -> None:
                                               ("1.2.3.4", 1002003)])
 def test_version_to_int(text: str, number: int) -> None:
     assert model.version_to_int(text) == number
+
+
+@pytest.mark.parametrize(("mountpoint", "target"), [
+    ("/dev/vdb", "vdb"), ("vdc", "vdc"), ("/dev/sda", "sda"), ("/dev/xvdaa", "xvdaa"),
+    ("/dev/hdb", "hdb")])
+def test_disk_target(mountpoint: str, target: str) -> None:
+    assert model.disk_target(mountpoint) == target
+
+
+@pytest.mark.parametrize("mountpoint", ["", "/dev/vd", "/mnt/vdb", "/dev/vdb1", "/dev/nvme0n1",
+                                        "/dev/../vdb", "vdabc"])
+def test_bad_disk_targets(mountpoint: str) -> None:
+    with pytest.raises(ValueError):
+        model.disk_target(mountpoint)
