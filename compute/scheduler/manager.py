@@ -1,176 +1,169 @@
-"""Choosing hosts for a request: filter, weigh, pick, consume (pure logic, no RPC).
+"""The RPC endpoint of ``stratus-compute-scheduler`` (topic ``compute-scheduler``).
 
-:class:`FilterScheduler` is what the scheduler daemon's RPC endpoint will call
-with the host states it keeps. For each instance of a request it
+:meth:`SchedulerManager.select_destinations` is one decision: under one lock it
+reads the host states from the database (:mod:`compute.scheduler.host_manager`),
+runs the filter scheduler (:mod:`compute.scheduler.filter_scheduler`) and
+records the chosen host/node of every instance (or the destination of a move in
+its migration row) before it answers. The next decision therefore sees those
+placements in its use sums, and concurrent boots never overbook a host. One
+scheduler process serialises all decisions; the DB reads of a decision are a
+handful of aggregate queries whatever the number of hosts.
 
-1. removes the hosts a reschedule asked to ignore, then either narrows the
-   candidates to the forced hosts/nodes (skipping the filters: an administrator's
-   override) or runs the enabled filters;
-2. weighs the survivors and picks one at random among the best
-   ``host_subset_size``;
-3. consumes the instance's resources on that host and adds the host to the
-   request's server group, so the next instance sees both;
-4. keeps the next best hosts as alternates for a reschedule.
-
-Filtering is done once per request; after each placement only the chosen host
-(whose resources changed) and the server-group filters (whose answer depends on
-the placements) are re-checked, and only the chosen host is weighed again. The
-filters only ever remove hosts as instances are placed, so this gives the same
-answer as re-filtering every host for every instance, at a fraction of the cost.
-If any instance cannot be placed the whole request fails with
-:class:`NoValidHost` and the host states are left as they were.
+The JSON request spec (see ``ConductorAPI.build_instances``) is read with these
+keys: ``flavor``, ``num_instances``, ``availability_zone``, ``project_id``,
+``group`` or ``scheduler_hints.group`` (a server group uuid),
+``scheduler_hints.same_host``/``different_host`` (instance uuids),
+``force_hosts``, ``force_nodes``, ``ignore_hosts``, ``retry.hosts``, and for a
+move (set by the conductor): ``requested_host``/``requested_node`` (only that
+host is considered, the filters still run) and ``migration_uuid`` (where the
+destination is recorded instead of the instance row).
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import random
-from typing import Sequence
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from compute.scheduler import filters as filters_mod
-from compute.scheduler import weighers as weighers_mod
-from compute.scheduler.exception import NoValidHost
+import oslo_messaging as messaging
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from common import rpc
+from common.db import engine
+from compute import exception
+from compute.scheduler import exception as scheduler_exception
+from compute.scheduler import host_manager as host_manager_mod
+from compute.scheduler.filter_scheduler import FilterScheduler, Selection
 from compute.scheduler.host_state import HostState
 from compute.scheduler.opts import SchedulerOptions
 from compute.scheduler.request import RequestSpec
 
-NOT_ENOUGH_HOSTS = "There are not enough hosts available."
+LOG = logging.getLogger(__name__)
+BINARY = "stratus-compute-scheduler"
 
 
-@dataclasses.dataclass
-class Selection:
-    """Where one instance goes, with the limits the node should claim against and
-    the alternates the conductor tries, in order, if the build fails there."""
-
-    host: str
-    node: str
-    weight: float = 0.0
-    limits: dict[str, float] = dataclasses.field(default_factory=dict)
-    alternates: list[Selection] = dataclasses.field(default_factory=list)
+def selection_dict(selection: Selection) -> dict[str, Any]:
+    """The JSON form of one selection (the RPC answer)."""
+    return {"host": selection.host, "node": selection.node,
+            "limits": dict(selection.limits),
+            "alternates": [{"host": alt.host, "node": alt.node, "limits": dict(alt.limits)}
+                           for alt in selection.alternates]}
 
 
-def _limits(host: HostState) -> dict[str, float]:
-    return {"memory_mb": host.memory_mb_total * host.ram_allocation_ratio,
-            "vcpu": host.vcpus_total * host.cpu_allocation_ratio,
-            "disk_gb": host.disk_gb_total * host.disk_allocation_ratio}
+def _hint_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-class FilterScheduler:
-    """Filter-and-weigh host selection, configured by :class:`SchedulerOptions`."""
+class SchedulerManager:
+    """Serves ``select_destinations`` for the conductor."""
 
-    def __init__(self, options: SchedulerOptions | None = None,
+    RPC_API_VERSION = "1.0"
+    target = messaging.Target(version=RPC_API_VERSION)
+
+    def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
+                 host_manager: host_manager_mod.HostManager | None = None,
                  rng: random.Random | None = None,
-                 clock: filters_mod.Clock | None = None) -> None:
-        self.options = options or SchedulerOptions()
-        self.rng = rng or random.Random()
-        names = [n for n in self.options.enabled_filters if n != "IgnoreHostsFilter"]
-        kwargs = {"clock": clock} if clock is not None else {}
-        self.ignore_filter = filters_mod.IgnoreHostsFilter(self.options, **kwargs)
-        self.filters = filters_mod.build_filters(names, self.options, **kwargs)
-        self.weighers = weighers_mod.build_weighers(self.options)
+                 clock: Callable[[], datetime.datetime] | None = None) -> None:
+        self.conf = conf
+        self.db = db
+        self.host_manager = host_manager or host_manager_mod.HostManager(conf, db,
+                                                                         clock=clock)
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._scheduler: FilterScheduler | None = None
 
-    def select_destinations(self, hosts: Sequence[HostState], spec: RequestSpec,
-                            count: int | None = None) -> list[Selection]:
-        """One :class:`Selection` per instance; consumes resources on ``hosts``.
+    def _filter_scheduler(self) -> FilterScheduler:
+        options = SchedulerOptions.from_conf(self.conf)
+        # Liveness is the services' one ([DEFAULT] service_down_time, as os-services).
+        options = dataclasses.replace(options,
+                                      service_down_time=int(self.conf.service_down_time))
+        if self._scheduler is None or self._scheduler.options != options:
+            self._scheduler = FilterScheduler(options, self._rng, clock=self._clock)
+        return self._scheduler
 
-        ``spec`` itself is not changed (its server group is copied before the new
-        members are added). Raises :class:`NoValidHost` when any instance has no
-        host; nothing is consumed then.
+    @rpc.expected(exception.NoValidHost)
+    def select_destinations(self, ctxt: Any, request_spec: dict[str, Any],
+                            instance_uuids: list[str]) -> list[dict[str, Any]]:
+        """One selection per instance (see ``SchedulerAPI.select_destinations``).
+
+        :raises: NoValidHost, naming the filters that removed hosts.
         """
-        spec = spec.copy()
-        count = spec.num_instances if count is None else count
-        placed: list[HostState] = []
-        passing: list[HostState] = []
-        selections = []
-        cache = weighers_mod.WeighCache()
-        try:
-            for index in range(count):
-                passing = self._candidates(hosts, spec, placed, passing)
-                if not passing:
-                    raise NoValidHost(reason=self._explain(hosts, spec, index, count))
-                selection, host = self._pick(passing, spec, cache)
-                selections.append(selection)
-                host.consume(spec)
-                cache.invalidate(host)
-                placed.append(host)
-                if spec.group is not None:
-                    spec.group.add_member(host.host)
-        except NoValidHost:
-            for host in placed:
-                host.release(spec)
-            raise
-        return selections
+        uuids = [str(u) for u in instance_uuids or []]
+        with self._lock:
+            scheduler = self._filter_scheduler()
+            try:
+                spec = self._spec(request_spec, uuids)
+            except (ValueError, TypeError, AttributeError) as err:
+                raise exception.NoValidHost(reason="Invalid request: %s." % err) from err
+            hosts = self.host_manager.host_states(scheduler.options)
+            hosts = self._requested(hosts, request_spec)
+            try:
+                selections = scheduler.select_destinations(hosts, spec)
+            except scheduler_exception.NoValidHost as err:
+                LOG.info("No valid host for %(uuids)s: %(msg)s",
+                         {"uuids": uuids, "msg": err.message})
+                raise exception.NoValidHost(reason=err.kwargs.get("reason", "")) from err
+            self._record(request_spec, uuids, selections)
+        LOG.info("Scheduled %(uuids)s on %(hosts)s",
+                 {"uuids": uuids, "hosts": [s.host for s in selections]})
+        return [selection_dict(s) for s in selections]
 
-    def _pick(self, candidates: list[HostState], spec: RequestSpec,
-              cache: weighers_mod.WeighCache) -> tuple[Selection, HostState]:
-        weighed = weighers_mod.weigh_hosts(self.weighers, candidates, spec, cache)
-        subset = weighed[:min(self.options.host_subset_size, len(weighed))]
-        chosen = subset[0] if len(subset) == 1 else self.rng.choice(subset)
-        alternates = [Selection(item.host_state.host, item.host_state.node, item.weight,
-                                _limits(item.host_state))
-                      for item in weighed[:self.options.max_attempts] if item is not chosen]
-        host = chosen.host_state
-        selection = Selection(host.host, host.node, chosen.weight, _limits(host),
-                              alternates[:self.options.max_attempts - 1])
-        return selection, host
+    def _spec(self, data: Mapping[str, Any], uuids: list[str]) -> RequestSpec:
+        hints = data.get("scheduler_hints") or {}
+        count = len(uuids) or int(data.get("num_instances") or 1)
+        exclude = list(uuids)
+        if data.get("instance_uuid"):
+            exclude.append(str(data["instance_uuid"]))
+        group_ref = data.get("group") or hints.get("group")
+        if isinstance(group_ref, Mapping):
+            group_ref = group_ref.get("uuid")
+        if isinstance(group_ref, list):
+            group_ref = group_ref[0] if group_ref else None
+        group = None
+        if group_ref:
+            group = self.host_manager.server_group(str(group_ref), exclude)
+        same_host = self._hint_hosts(hints.get("same_host"))
+        different_host = self._hint_hosts(hints.get("different_host"))
+        spec = host_manager_mod.spec_from_dict(data, count, group, same_host or (),
+                                               different_host or ())
+        spec.instance_uuids = uuids
+        return spec
 
-    def _candidates(self, hosts: Sequence[HostState], spec: RequestSpec,
-                    placed: list[HostState], previous: list[HostState]) -> list[HostState]:
-        if spec.forced:
-            return self._forced(hosts, spec)
-        if not placed:
-            passing = list(hosts)
-            for host_filter in self._relevant(spec):
-                passing = host_filter.filter_all(passing, spec)
-                if not passing:
-                    break
-            return passing
-        # Only the last chosen host changed, and only group filters look at placements.
-        last = placed[-1]
-        relevant = self._relevant(spec)
-        passing = [h for h in previous
-                   if h is not last or all(f.host_passes(h, spec) for f in relevant)]
-        for host_filter in relevant:
-            if host_filter.placement_sensitive:
-                passing = host_filter.filter_all(passing, spec)
-        return passing
+    def _hint_hosts(self, value: Any) -> list[str] | None:
+        wanted = _hint_list(value)
+        if not wanted:
+            return None
+        # Named instances that run nowhere: no host is "the same" as them.
+        return self.host_manager.instance_hosts(wanted) or [""]
 
-    def _relevant(self, spec: RequestSpec) -> list[filters_mod.BaseHostFilter]:
-        chain = [self.ignore_filter, *self.filters]
-        return [f for f in chain if f.relevant(spec)]
+    @staticmethod
+    def _requested(hosts: list[HostState], data: Mapping[str, Any]) -> list[HostState]:
+        host = data.get("requested_host")
+        node = data.get("requested_node")
+        if host:
+            hosts = [h for h in hosts if h.host == host]
+        if node:
+            hosts = [h for h in hosts if h.node == node]
+        return hosts
 
-    def _forced(self, hosts: Sequence[HostState], spec: RequestSpec) -> list[HostState]:
-        passing = self.ignore_filter.filter_all(hosts, spec)
-        if spec.force_hosts:
-            wanted = {name.lower() for name in spec.force_hosts}
-            passing = [h for h in passing if h.host.lower() in wanted]
-        if spec.force_nodes:
-            wanted = {name.lower() for name in spec.force_nodes}
-            passing = [h for h in passing if h.node.lower() in wanted]
-        return passing
-
-    def _explain(self, hosts: Sequence[HostState], spec: RequestSpec, index: int,
-                 count: int) -> str:
-        """Which filter removed how many hosts, for the fault the user sees."""
-        parts = ["%d hosts known" % len(hosts)]
-        if count > 1:
-            parts.append("placing instance %d of %d" % (index + 1, count))
-        if spec.forced:
-            parts.append("none of the forced hosts or nodes is available")
-        else:
-            passing = list(hosts)
-            for host_filter in self._relevant(spec):
-                before = len(passing)
-                passing = host_filter.filter_all(passing, spec)
-                if before != len(passing):
-                    parts.append("%s removed %d" % (host_filter.name, before - len(passing)))
-                if not passing:
-                    break
-        return "%s (%s)." % (NOT_ENOUGH_HOSTS[:-1], ", ".join(parts))
-
-
-def select_destinations(hosts: Sequence[HostState], spec: RequestSpec,
-                        count: int | None = None,
-                        options: SchedulerOptions | None = None,
-                        rng: random.Random | None = None) -> list[Selection]:
-    """Convenience wrapper: a :class:`FilterScheduler` for one request."""
-    return FilterScheduler(options, rng).select_destinations(hosts, spec, count)
+    def _record(self, data: Mapping[str, Any], uuids: list[str],
+                selections: list[Selection]) -> None:
+        migration_uuid = data.get("migration_uuid")
+        if migration_uuid:
+            chosen = selections[0]
+            if not self.host_manager.claim_migration(str(migration_uuid), chosen.host,
+                                                     chosen.node):
+                LOG.warning("Migration %(uuid)s vanished while scheduling",
+                            {"uuid": migration_uuid})
+            return
+        placements = [(u, s.host, s.node) for u, s in zip(uuids, selections, strict=False)]
+        found = self.host_manager.claim_instances(placements)
+        for instance_uuid in set(uuids) - found:
+            LOG.info("Instance %(uuid)s was deleted while it was scheduled",
+                     {"uuid": instance_uuid})

@@ -60,11 +60,6 @@ concurrent schedulers choose the same host and collide on its claim.
 Most hosts tried for one instance: the chosen host plus ``max_attempts - 1``
 alternates handed to the conductor for reschedules after a build failure.
 """),
-    cfg.IntOpt("service_down_time", default=60, min=1,
-               help="""
-Seconds after its last report within which a compute service counts as alive
-for the ComputeFilter.
-"""),
     cfg.FloatOpt("ram_weight_multiplier", default=1.0,
                  help="""
 Multiplier of the free-RAM weigher.
@@ -129,7 +124,13 @@ class SchedulerOptions:
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> SchedulerOptions:
         group = conf[GROUP]
-        values = {field.name: getattr(group, field.name) for field in dataclasses.fields(cls)}
+        # Liveness is the services' own ([DEFAULT] service_down_time, as os-services).
+        values = {field.name: getattr(group, field.name) for field in dataclasses.fields(cls)
+                  if field.name != "service_down_time"}
+        try:
+            values["service_down_time"] = int(conf.service_down_time)
+        except cfg.NoSuchOptError:  # only [filter_scheduler] registered (tools, tests)
+            pass
         values["enabled_filters"] = tuple(values["enabled_filters"])
         return cls(**values)
 

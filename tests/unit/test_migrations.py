@@ -14,7 +14,7 @@ from alembic.runtime import migration as alembic_migration
 from common.db import migration
 
 # service package, its head revision
-SERVICES = [("identity", "0002"), ("compute", "0002")]
+SERVICES = [("identity", "0002"), ("compute", "0003")]
 
 
 @pytest.mark.parametrize(("service", "head"), SERVICES)

@@ -20,7 +20,7 @@ import statistics
 import time
 
 from compute.scheduler.host_state import Aggregate, HostState
-from compute.scheduler.manager import FilterScheduler
+from compute.scheduler.filter_scheduler import FilterScheduler
 from compute.scheduler.request import Flavor, RequestSpec, ServerGroup
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from compute.scheduler.exception import NoValidHost
 from compute.scheduler.host_state import HostState
-from compute.scheduler.manager import FilterScheduler, select_destinations
+from compute.scheduler.filter_scheduler import FilterScheduler, select_destinations
 from compute.scheduler.opts import SchedulerOptions
 from compute.scheduler.request import Flavor, RequestSpec, ServerGroup
 
@@ -20,7 +20,9 @@ TINY = Flavor(vcpus=1, memory_mb=1024, root_gb=10)
 
 def _hosts(count: int, **kwargs: Any) -> list[HostState]:
     values: dict[str, Any] = dict(vcpus_total=4, memory_mb_total=4096, disk_gb_total=100,
-                                  ram_allocation_ratio=1.0, updated_at=NOW)
+                                  ram_allocation_ratio=1.0,
+                                  # reported now (not at import: a slow run outlives it)
+                                  updated_at=datetime.datetime.now(datetime.timezone.utc))
     values.update(kwargs)
     return [HostState(host="h%d" % i, node="n%d" % i, **values) for i in range(count)]
 
