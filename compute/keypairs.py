@@ -1,10 +1,16 @@
 """Key pairs: per user, imported from a public key or generated."""
 from __future__ import annotations
 
+import binascii
+import datetime
 import string
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import oid
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
@@ -14,6 +20,7 @@ from compute import ssh_keys
 from compute.db import models
 
 _SAFE_CHARS = frozenset("_- " + string.digits + string.ascii_letters)
+SSH, X509 = "ssh", "x509"
 
 
 def _as_dict(row: models.KeyPair) -> dict[str, Any]:
@@ -29,6 +36,37 @@ def validate_name(name: str) -> None:
             reason="Keypair name must be string and between 1 and 255 characters long")
     if any(c not in _SAFE_CHARS for c in name):
         raise exception.InvalidKeypair(reason="Keypair name contains unsafe characters")
+
+
+def x509_fingerprint(certificate: str) -> str:
+    """The SHA-1 fingerprint (``aa:bb:...``) of a PEM certificate (x509 key pairs, 2.2).
+
+    :raises: InvalidKeypair when ``certificate`` is not a PEM certificate.
+    """
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.encode("utf-8"))
+    except (ValueError, TypeError, UnicodeError) as err:
+        raise exception.InvalidKeypair(
+            reason="failed to generate X509 fingerprint. Error message: %s" % err)
+    raw = binascii.hexlify(cert.fingerprint(hashes.SHA1())).decode("ascii")
+    return ":".join(raw[i:i + 2] for i in range(0, len(raw), 2))
+
+
+def generate_x509(user_id: str, bits: int = 2048) -> tuple[str, str, str]:
+    """A new self-signed certificate for ``user_id``, as Nova makes x509 key
+    pairs: (private key PEM, certificate PEM, fingerprint)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    name = x509.Name([x509.NameAttribute(oid.NameOID.COMMON_NAME, user_id)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+            .sign(key, hashes.SHA256()))
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode("ascii")
+    public = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return private, public, x509_fingerprint(public)
 
 
 class KeypairService:
@@ -52,15 +90,18 @@ class KeypairService:
             return _as_dict(row)
 
     def import_key(self, user_id: str, name: str, public_key: str,
-                   key_type: str = "ssh") -> dict[str, Any]:
+                   key_type: str = SSH) -> dict[str, Any]:
         validate_name(name)
-        return self._save(user_id, name, public_key, ssh_keys.fingerprint(public_key), key_type)
+        fingerprint = (x509_fingerprint(public_key) if key_type == X509
+                       else ssh_keys.fingerprint(public_key))
+        return self._save(user_id, name, public_key, fingerprint, key_type)
 
     def generate(self, user_id: str, name: str,
-                 key_type: str = "ssh") -> tuple[dict[str, Any], str]:
+                 key_type: str = SSH) -> tuple[dict[str, Any], str]:
         validate_name(name)
         self._check_room(user_id, name)
-        private, public, fingerprint = ssh_keys.generate()
+        private, public, fingerprint = (generate_x509(user_id) if key_type == X509
+                                        else ssh_keys.generate())
         return self._save(user_id, name, public, fingerprint, key_type), private
 
     def _check_room(self, user_id: str, name: str) -> None:

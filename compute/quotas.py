@@ -29,6 +29,9 @@ RESOURCES = ("instances", "cores", "ram", "metadata_items", "injected_files",
 LEGACY_RESOURCES = tuple(compute_opts.LEGACY_QUOTA_DEFAULTS)
 # Resources whose use is counted (the others are per-request limits).
 COUNTED = ("instances", "cores", "ram", "key_pairs", "server_groups")
+# Quota classes (os-quota-class-sets) are kept as the rows of a reserved project id.
+DEFAULT_CLASS = "default"
+CLASS_PREFIX = "__quota_class__:"
 
 
 class QuotaService:
@@ -38,10 +41,26 @@ class QuotaService:
         self.instances = instances_db.InstanceStore(db)
 
     def defaults(self) -> dict[str, int]:
-        """Every resource's default limit (legacy network ones included)."""
+        """Every resource's default limit (legacy network ones included): the
+        options, then the ``default`` quota class (os-quota-class-sets)."""
+        return self.class_limits(DEFAULT_CLASS)
+
+    def class_limits(self, class_name: str) -> dict[str, int]:
+        """A quota class's limits: the defaults overridden by the class's rows."""
         values = {name: int(getattr(self.conf.quota, name)) for name in RESOURCES}
         values.update(compute_opts.LEGACY_QUOTA_DEFAULTS)
+        names = [CLASS_PREFIX + DEFAULT_CLASS, CLASS_PREFIX + class_name]
+        with self.db.reader() as session:
+            rows = list(session.scalars(sa.select(models.Quota).where(
+                models.Quota.project_id.in_(names), models.Quota.user_id == "")))
+        for row in sorted(rows, key=lambda r: r.project_id != names[0]):
+            values[row.resource] = row.hard_limit
         return values
+
+    def update_class(self, class_name: str, values: Mapping[str, int]) -> dict[str, int]:
+        """Set a quota class's limits (the ``default`` class changes the defaults)."""
+        self.update(CLASS_PREFIX + class_name, values, force=True)
+        return self.class_limits(class_name)
 
     def limits(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
         """The limits in force for a project (or a user of it): defaults, then the

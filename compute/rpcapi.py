@@ -21,6 +21,9 @@ import oslo_messaging as messaging
 
 from common import rpc
 
+# Modules whose exceptions every compute daemon re-raises with their real type
+# (and HTTP code) when an RPC call fails on the other side.
+EXMODS = ["compute.exception", "compute.virt.exception"]
 CONDUCTOR_TOPIC = "compute-conductor"
 SCHEDULER_TOPIC = "compute-scheduler"
 COMPUTE_TOPIC = "compute"

@@ -18,16 +18,41 @@ from compute import exception
 from compute import flavors
 from compute import keypairs
 from compute import policies
+from compute import server_actions
+from compute import server_create
+from compute import servers
 from compute.api import microversion
+from compute.api.controllers import aggregates as aggregates_controller
+from compute.api.controllers import availability_zones as az_controller
+from compute.api.controllers import extensions as extensions_controller
+from compute.api.controllers import consoles as consoles_controller
 from compute.api.controllers import flavor_extras
 from compute.api.controllers import flavors as flavors_controller
+from compute.api.controllers import hypervisors as hypervisors_controller
 from compute.api.controllers import keypairs as keypairs_controller
+from compute.api.controllers import migrations as migrations_controller
+from compute.api.controllers import quotas as quotas_controller
+from compute.api.controllers import server_groups as server_groups_controller
+from compute.api.controllers import services as services_controller
+from compute.api.controllers import tenant_usage as tenant_usage_controller
+from compute.api.controllers import instance_actions as instance_actions_controller
+from compute.api.controllers import server_actions as server_actions_controller
+from compute.api.controllers import server_events as server_events_controller
+from compute.api.controllers import server_ips as server_ips_controller
+from compute.api.controllers import server_metadata as server_metadata_controller
+from compute.api.controllers import server_tags as server_tags_controller
+from compute.api.controllers import servers as servers_controller
 from compute.api.controllers import versions
 
 LOG = logging.getLogger(__name__)
 # First path segments under /v2.1 that name a resource; anything else in that
 # place is a project id (the pre-2.18 URL form Nova still accepts).
-RESOURCES = frozenset(("flavors", "os-keypairs"))
+RESOURCES = frozenset(("os-services", "os-hypervisors", "os-quota-sets",
+                       "os-quota-class-sets", "limits", "os-server-groups",
+                       "os-availability-zone", "os-aggregates", "extensions",
+                       "os-simple-tenant-usage", "os-migrations",
+                       "flavors", "os-keypairs", "servers",
+                       "os-server-external-events"))
 PROJECT_PREFIX_KEY = "stratus.compute.project_prefix"
 
 
@@ -39,12 +64,37 @@ class ComputeApp:
         self.db = db or engine.Database.from_conf(conf, "compute")
         self.flavors = flavors.FlavorService(conf, self.db)
         self.keypairs = keypairs.KeypairService(conf, self.db)
+        self.servers = servers.ServerService(conf, self.db, self.flavors, self.keypairs)
+        self.server_builder = server_create.ServerBuilder(self.servers)
+        self.server_actions = server_actions.ServerActions(self.servers,
+                                                           self.server_builder)
         self.enforcer = common_policy.Enforcer(conf, policies.list_rules())
         table: list[tuple[str, dict[str, Any]]] = []
+        actions = server_actions_controller.ServerActionsController(self)
+        consoles = consoles_controller.ConsolesController(self)
+        consoles.register_actions(actions)
         for controller in (versions.VersionsController(self),
                            flavors_controller.FlavorsController(self),
                            flavor_extras.FlavorExtrasController(self),
-                           keypairs_controller.KeypairsController(self)):
+                           services_controller.ServicesController(self),
+                           hypervisors_controller.HypervisorsController(self),
+                           quotas_controller.QuotaSetsController(self),
+                           quotas_controller.QuotaClassSetsController(self),
+                           quotas_controller.LimitsController(self),
+                           server_groups_controller.ServerGroupsController(self),
+                           az_controller.AvailabilityZonesController(self),
+                           aggregates_controller.AggregatesController(self),
+                           extensions_controller.ExtensionsController(self),
+                           tenant_usage_controller.TenantUsageController(self),
+                           migrations_controller.MigrationsController(self),
+                           keypairs_controller.KeypairsController(self),
+                           servers_controller.ServersController(self),
+                           actions, consoles,
+                           server_metadata_controller.ServerMetadataController(self),
+                           server_tags_controller.ServerTagsController(self),
+                           server_ips_controller.ServerIpsController(self),
+                           instance_actions_controller.InstanceActionsController(self),
+                           server_events_controller.ServerEventsController(self)):
             table.extend(controller.routes())
         self.router = wsgi_router.Router(table, before=self._prepare_context)
 

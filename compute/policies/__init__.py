@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from compute.policies import hosts as hosts_policies
+from compute.policies import projects as projects_policies
+from compute.policies import servers as servers_policies
+
 ADMIN = "rule:admin_required"
 READER = "role:reader or role:member or rule:admin_required"
 OWNER_READ = "rule:admin_required or ((role:reader or role:member) and user_id:%(user_id)s)"
@@ -27,7 +31,8 @@ def _rule(name: str, check: str, description: str, method: str,
 
 
 def list_rules() -> list[policy.RuleDefault]:
-    return [
+    return servers_policies.list_rules() + hosts_policies.list_rules() + \
+        projects_policies.list_rules() + [
         _rule("flavors:index", READER, "List flavors.", "GET", FLAVORS),
         _rule("flavors:show", READER, "Show a flavor.", "GET", FLAVORS + "/{flavor_id}"),
         _rule("os-flavor-manage:create", ADMIN, "Create a flavor.", "POST", FLAVORS),

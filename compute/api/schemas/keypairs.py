@@ -1,6 +1,7 @@
-"""Request bodies of key pairs (Nova's schema at 2.1)."""
+"""Request bodies of key pairs (Nova's schemas at 2.1, 2.2 and 2.10)."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 CREATE: dict[str, Any] = {
@@ -20,3 +21,10 @@ CREATE: dict[str, Any] = {
     "required": ["keypair"],
     "additionalProperties": False,
 }
+
+# 2.2: the key pair's type; 2.10: an admin creates key pairs for other users.
+CREATE_V22: dict[str, Any] = copy.deepcopy(CREATE)
+CREATE_V22["properties"]["keypair"]["properties"]["type"] = {"type": "string",
+                                                             "enum": ["ssh", "x509"]}
+CREATE_V210: dict[str, Any] = copy.deepcopy(CREATE_V22)
+CREATE_V210["properties"]["keypair"]["properties"]["user_id"] = {"type": "string"}

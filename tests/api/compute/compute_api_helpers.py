@@ -10,6 +10,7 @@ from typing import Any
 
 import webtest
 
+from compute.api import microversion
 from tests.fixtures.api_client import ApiClient
 
 NOVA_ERRORS = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
@@ -37,8 +38,10 @@ class Api(ApiClient):
             assert resp.json[name]["code"] == resp.status_int, resp.json
             assert resp.json[name]["message"], resp.json
         if path.startswith("/v2.1") and resp.status_int not in (400, 401, 406, 413, 415):
-            assert resp.headers["OpenStack-API-Version"] == "compute 2.1", dict(resp.headers)
-            assert resp.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+            wanted = microversion.to_string(microversion.negotiate(resp.request.headers))
+            assert resp.headers["OpenStack-API-Version"] == "compute " + wanted, \
+                dict(resp.headers)
+            assert resp.headers["X-OpenStack-Nova-API-Version"] == wanted
             assert "OpenStack-API-Version" in resp.headers["Vary"]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> webtest.TestResponse:

@@ -4,12 +4,17 @@ from __future__ import annotations
 import pytest
 from compute_api_helpers import Api, message, project
 
+from compute.api import microversion
+
+MAX = microversion.to_string(microversion.MAX_VERSION)
+ABOVE = "2.%d" % (microversion.MAX_VERSION[1] + 1)
+
 
 def test_root_lists_v21(api: Api) -> None:
     resp = api.call("GET", "/", status=200)
     (entry,) = resp.json["versions"]
     assert entry["id"] == "v2.1" and entry["status"] == "CURRENT"
-    assert entry["version"] == "2.1" and entry["min_version"] == "2.1"
+    assert entry["version"] == MAX and entry["min_version"] == "2.1"
     assert entry["links"] == [{"rel": "self", "href": "http://localhost/v2.1/"}]
     assert "OpenStack-API-Version" not in resp.headers
 
@@ -17,7 +22,7 @@ def test_root_lists_v21(api: Api) -> None:
 @pytest.mark.parametrize("path", ["/v2.1", "/v2.1/"])
 def test_v21_document_is_public(api: Api, path: str) -> None:
     body = api.call("GET", path, status=200).json["version"]
-    assert body["id"] == "v2.1" and body["version"] == "2.1" and body["min_version"] == "2.1"
+    assert body["id"] == "v2.1" and body["version"] == MAX and body["min_version"] == "2.1"
     assert {"rel": "self", "href": "http://localhost/v2.1/"} in body["links"]
     assert body["media-types"][0]["type"].startswith("application/vnd.openstack.compute+json")
 
@@ -26,30 +31,33 @@ def test_resources_need_a_token(api: Api) -> None:
     api.call("GET", "/v2.1/flavors", status=401)
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"OpenStack-API-Version": "compute 2.1"}, {"OpenStack-API-Version": "compute latest"},
-    {"X-OpenStack-Nova-API-Version": "2.1"}, {"X-OpenStack-Nova-API-Version": "latest"},
-    {"OpenStack-API-Version": "volume 3.0, compute 2.1"},
+@pytest.mark.parametrize("headers,echoed", [
+    ({}, "2.1"), ({"OpenStack-API-Version": "compute 2.1"}, "2.1"),
+    ({"OpenStack-API-Version": "compute latest"}, MAX),
+    ({"X-OpenStack-Nova-API-Version": "2.1"}, "2.1"),
+    ({"X-OpenStack-Nova-API-Version": "latest"}, MAX),
+    ({"OpenStack-API-Version": "volume 3.0, compute 2.1"}, "2.1"),
+    ({"OpenStack-API-Version": "compute " + MAX}, MAX),
     # The new header wins over the legacy one.
-    {"OpenStack-API-Version": "compute 2.1", "X-OpenStack-Nova-API-Version": "2.99"},
+    ({"OpenStack-API-Version": "compute 2.1", "X-OpenStack-Nova-API-Version": "2.99"}, "2.1"),
     # A new header for another service only: the legacy one decides.
-    {"OpenStack-API-Version": "volume 3.5", "X-OpenStack-Nova-API-Version": "2.1"},
+    ({"OpenStack-API-Version": "volume 3.5", "X-OpenStack-Nova-API-Version": "2.1"}, "2.1"),
 ])
-def test_supported_versions_are_echoed(api: Api, headers: dict[str, str]) -> None:
+def test_supported_versions_are_echoed(api: Api, headers: dict[str, str], echoed: str) -> None:
     resp = api.call("GET", "/v2.1/flavors", project(), headers=headers, status=200)
-    assert resp.headers["OpenStack-API-Version"] == "compute 2.1"
-    assert resp.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+    assert resp.headers["OpenStack-API-Version"] == "compute " + echoed
+    assert resp.headers["X-OpenStack-Nova-API-Version"] == echoed
     assert resp.headers["Vary"] == "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
 
 
 @pytest.mark.parametrize("headers", [
-    {"OpenStack-API-Version": "compute 2.2"}, {"OpenStack-API-Version": "compute 2.0"},
+    {"OpenStack-API-Version": "compute " + ABOVE}, {"OpenStack-API-Version": "compute 2.0"},
     {"OpenStack-API-Version": "compute 3.0"}, {"X-OpenStack-Nova-API-Version": "2.95"},
     {"X-OpenStack-Nova-API-Version": "1.1"},
 ])
 def test_unsupported_versions_get_406(api: Api, headers: dict[str, str]) -> None:
     resp = api.call("GET", "/v2.1/flavors", project(), headers=headers, status=406)
-    assert "Minimum is 2.1 and maximum is 2.1" in message(resp)
+    assert "Minimum is 2.1 and maximum is %s" % MAX in message(resp)
 
 
 @pytest.mark.parametrize("value", ["2", "abc", "2.a", "2.1.1", "v2.1", "2.01", ""])

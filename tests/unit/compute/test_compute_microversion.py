@@ -8,7 +8,7 @@ from compute.api import microversion as mv
 
 
 @pytest.mark.parametrize("headers,expected", [
-    ({}, (2, 1)), ({"OpenStack-API-Version": "compute latest"}, (2, 1)),
+    ({}, (2, 1)), ({"OpenStack-API-Version": "compute latest"}, mv.MAX_VERSION),
     ({"OpenStack-API-Version": "COMPUTE 2.1"}, (2, 1)),
     ({"X-OpenStack-Nova-API-Version": " 2.1 "}, (2, 1)),
     ({"OpenStack-API-Version": "identity 3.0"}, (2, 1)),
@@ -18,7 +18,7 @@ def test_negotiate(headers: dict[str, str], expected: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize("value,error", [
-    ("2.2", exception.InvalidGlobalAPIVersion), ("1.0", exception.InvalidGlobalAPIVersion),
+    ("2.99", exception.InvalidGlobalAPIVersion), ("1.0", exception.InvalidGlobalAPIVersion),
     ("2", exception.InvalidAPIVersionString), ("2.x", exception.InvalidAPIVersionString),
     ("02.1", exception.InvalidAPIVersionString),
 ])
