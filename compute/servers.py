@@ -37,6 +37,7 @@ from compute import availability_zones
 from compute import exception
 from compute import flavors as flavors_service
 from compute import keypairs as keypairs_service
+from compute import network_info
 from compute import quotas
 from compute import rpcapi
 from compute import server_groups
@@ -242,8 +243,16 @@ class ServerService:
             return
         if host:
             LOG.warning("Compute host %(host)s of instance %(uuid)s is down: deleting the "
-                        "instance in the database only", {"host": host, "uuid": uuid})
+                        "instance here and releasing its ports", {"host": host, "uuid": uuid})
         self.store.destroy(uuid)
+        if host or instance.get("network_info"):
+            # Its node never will: release the ports it may have bound (Nova's local delete).
+            try:
+                network_info.deallocate_for_instance(self.conf, ctxt, uuid,
+                                                     list(instance.get("network_info") or []))
+            except Exception as err:  # the row is gone already; the ports can be retried
+                LOG.warning("Releasing the ports of deleted instance %(uuid)s failed: "
+                            "%(err)s", {"uuid": uuid, "err": err})
 
     # -- metadata
     def _check_metadata_quota(self, instance: Mapping[str, Any],

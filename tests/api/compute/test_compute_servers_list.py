@@ -275,6 +275,8 @@ def test_delete_on_a_down_host_is_local(fakes: fx.Servers) -> None:
     fakes.set(instance["uuid"], host="never-reported")
     fakes.call("DELETE", "/servers/" + instance["uuid"], p, status=204)
     assert fakes.boundary.rpc == []
+    # Its node never will: the API releases the ports (Nova's local delete).
+    assert fakes.boundary.deallocated == [instance["uuid"]]
     fakes.call("GET", "/servers/" + instance["uuid"], p, status=404)
 
 
