@@ -192,11 +192,12 @@ _compute_start_libvirt() {
     command -v libvirtd >/dev/null 2>&1 || die "libvirtd is missing (apt-get install libvirt-daemon-system)"
     if ! pgrep -x virtlogd >/dev/null 2>&1; then
         info "starting virtlogd"
-        virtlogd -d || die "virtlogd did not start"
+        # 9>&-: stack.sh's lock must not be inherited by daemons that outlive it.
+        virtlogd -d 9>&- || die "virtlogd did not start"
     fi
     if ! pgrep -x libvirtd >/dev/null 2>&1; then
         info "starting libvirtd"
-        libvirtd -d || die "libvirtd did not start"
+        libvirtd -d 9>&- || die "libvirtd did not start"
     fi
     while ! virsh -c qemu:///system version >/dev/null 2>&1; do
         [ "$waited" -lt 300 ] || die "libvirtd does not answer on qemu:///system after 30 s"

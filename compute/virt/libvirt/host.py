@@ -111,9 +111,8 @@ class Host:
 
         :raises: InstanceNotFound, HypervisorUnavailable.
         """
-        conn = self.connect()
         try:
-            return conn.lookupByUUIDString(uuid)
+            return self._on_live_connection(lambda conn: conn.lookupByUUIDString(uuid))
         except libvirt.libvirtError as err:
             if err.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_INVALID_ARG):
                 raise exception.InstanceNotFound(instance_id=uuid) from err
@@ -122,7 +121,23 @@ class Host:
     def domains(self) -> list[Any]:
         """Every domain, running or not."""
         with self.translate(None, exception.HypervisorUnavailable, host=self.hostname):
-            return list(self.connect().listAllDomains(0))
+            return list(self._on_live_connection(lambda conn: conn.listAllDomains(0)))
+
+    def _on_live_connection(self, call: Any) -> Any:
+        """``call(conn)``, once more on a new connection when the first attempt finds
+        the connection broken (libvirtd restarted since the last call: ``isAlive``
+        only notices on the next request)."""
+        conn = self.connect()
+        try:
+            return call(conn)
+        except libvirt.libvirtError as err:
+            if not is_connection_error(err) and "Broken pipe" not in str(err):
+                raise
+            LOG.warning("Connection to libvirt at %s broke; reconnecting once", self.uri)
+            with self._lock:
+                if self._conn is conn:
+                    self._close()
+            return call(self.connect())
 
     @contextlib.contextmanager
     def translate(self, uuid: str | None, failure: type[common_exception.Error],
