@@ -11,6 +11,7 @@ any client module is imported, so the modules may import this package.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exc
@@ -47,6 +48,22 @@ def request_id(ctxt: Any) -> str | None:
     if ctxt is None:
         return None
     return getattr(ctxt, "global_id", None) or getattr(ctxt, "request_id", None)
+
+
+def adapter(conf: cfg.ConfigOpts, ctxt: Any, group: str, default_type: str,
+            unavailable: Callable[..., Exception], admin: bool = False) -> Any:
+    """An adapter on the neighbour's endpoint, as the user of ``ctxt`` (with the
+    service token) or, with ``admin`` or no ``ctxt``, as the compute service itself
+    (forwarding the request id); ``unavailable(reason=...)`` when unreachable."""
+    from common.clients import base
+    kind = service_type(conf, group, default_type)
+    try:
+        if admin or ctxt is None:
+            return base.adapter(conf, group, kind, raise_exc=False,
+                                global_request_id=request_id(ctxt))
+        return base.adapter(conf, group, kind, ctxt=ctxt, raise_exc=False)
+    except UNREACHABLE as err:
+        raise unavailable(reason=str(err)) from err
 
 
 def service_type(conf: cfg.ConfigOpts, group: str, default: str) -> str:

@@ -46,14 +46,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
 
 def _api(conf: cfg.ConfigOpts, ctxt: Any, admin: bool) -> ks_adapter.Adapter:
-    kind = clients.service_type(conf, GROUP, SERVICE_TYPE)
-    try:
-        if admin or ctxt is None:
-            return base.adapter(conf, GROUP, kind, raise_exc=False,
-                                global_request_id=clients.request_id(ctxt))
-        return base.adapter(conf, GROUP, kind, ctxt=ctxt, raise_exc=False)
-    except clients.UNREACHABLE as err:
-        raise exception.NetworkServiceUnavailable(reason=str(err)) from err
+    return clients.adapter(conf, ctxt, GROUP, SERVICE_TYPE,
+                           exception.NetworkServiceUnavailable, admin=admin)
 
 
 def _call(conf: cfg.ConfigOpts, ctxt: Any, admin: bool, method: str, url: str,

@@ -47,11 +47,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
 
 def _api(conf: cfg.ConfigOpts, ctxt: Any) -> ks_adapter.Adapter:
-    try:
-        return base.adapter(conf, GROUP, clients.service_type(conf, GROUP, SERVICE_TYPE),
-                            ctxt=ctxt, raise_exc=False)
-    except clients.UNREACHABLE as err:
-        raise exception.VolumeServiceUnavailable(reason=str(err)) from err
+    return clients.adapter(conf, ctxt, GROUP, SERVICE_TYPE, exception.VolumeServiceUnavailable)
 
 
 def _url(api: ks_adapter.Adapter, ctxt: Any, path: str) -> str:

@@ -2,43 +2,24 @@
 database on behalf of the nodes (topic ``compute-conductor``)."""
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 from oslo_config import cfg
 
-from common import rpc
 from common import rpc_service
-from common import service
 from common.db import engine
-from compute import conf as compute_conf
 from compute import rpcapi
+from compute.cmd import db_daemon
 from compute.conductor import manager
-from compute.db import hosts as hosts_db
-
-EXMODS = rpcapi.EXMODS
 
 
 def build(conf: cfg.ConfigOpts, db: engine.Database) -> rpc_service.RPCService:
     """The conductor's RPC service on ``db`` (rpc.init done), heartbeats into its
     services table."""
-    store = hosts_db.HostStore(db)
-
-    def report_state(ctxt: Any, binary: str, host: str, topic: str) -> None:
-        store.service_report(binary, host, topic)
-
-    return rpc_service.RPCService(conf, manager.ConductorManager(conf, db),
-                                  rpcapi.CONDUCTOR_TOPIC, conf.host,
-                                  report_state=report_state, binary=manager.BINARY)
+    return db_daemon.build(conf, db, manager.ConductorManager, rpcapi.CONDUCTOR_TOPIC,
+                           manager.BINARY)
 
 
 def main() -> None:
-    conf = service.prepare("compute", sys.argv, compute_conf.register_opts)
-    rpc.init(conf, exmods=EXMODS, publisher="compute")
-    db = engine.Database.from_conf(conf, "compute")
-    rpc_service.run_rpc(conf, build(conf, db))
-    db.dispose()
-    sys.exit(0)
+    db_daemon.main(manager.ConductorManager, rpcapi.CONDUCTOR_TOPIC, manager.BINARY)
 
 
 if __name__ == "__main__":

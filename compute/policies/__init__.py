@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from compute.policies.base import one as _rule
+
 from compute.policies import hosts as hosts_policies
 from compute.policies import projects as projects_policies
 from compute.policies import servers as servers_policies
@@ -21,13 +23,6 @@ OWNER_WRITE = "rule:admin_required or (role:member and user_id:%(user_id)s)"
 FLAVORS = "/v2.1/flavors"
 EXTRA = FLAVORS + "/{flavor_id}/os-extra_specs"
 KEYPAIRS = "/v2.1/os-keypairs"
-
-
-def _rule(name: str, check: str, description: str, method: str,
-          path: str) -> policy.DocumentedRuleDefault:
-    return policy.DocumentedRuleDefault(
-        name="os_compute_api:" + name, check_str=check, description=description,
-        operations=[{"method": method, "path": path}])
 
 
 def list_rules() -> list[policy.RuleDefault]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from compute.policies.base import rule as _rule
+
 ADMIN = "rule:admin_required"
 READER = "role:reader or role:member or rule:admin_required"
 SERVICES = "/v2.1/os-services"
@@ -13,11 +15,6 @@ HYPERVISORS = "/v2.1/os-hypervisors"
 AGGREGATES = "/v2.1/os-aggregates"
 
 
-def _rule(name: str, check: str, description: str,
-          operations: list[tuple[str, str]]) -> policy.DocumentedRuleDefault:
-    return policy.DocumentedRuleDefault(
-        name="os_compute_api:" + name, check_str=check, description=description,
-        operations=[{"method": m, "path": p} for m, p in operations])
 
 
 def list_rules() -> list[policy.RuleDefault]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from compute.policies.base import rule as _rule
+
 ADMIN = "rule:admin_required"
 ANY = "@"
 PROJECT_READER = ("rule:admin_required or ((role:reader or role:member) and "
@@ -17,11 +19,6 @@ GROUPS = "/v2.1/os-server-groups"
 USAGE = "/v2.1/os-simple-tenant-usage"
 
 
-def _rule(name: str, check: str, description: str,
-          operations: list[tuple[str, str]]) -> policy.DocumentedRuleDefault:
-    return policy.DocumentedRuleDefault(
-        name="os_compute_api:" + name, check_str=check, description=description,
-        operations=[{"method": m, "path": p} for m, p in operations])
 
 
 def list_rules() -> list[policy.RuleDefault]:

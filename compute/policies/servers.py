@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from oslo_policy import policy
 
+from compute.policies.base import one as _rule
+
 ADMIN = "rule:admin_required"
 MEMBER = "rule:admin_required or (role:member and project_id:%(project_id)s)"
 READER = ("rule:admin_required or ((role:reader or role:member) and "
@@ -21,13 +23,6 @@ SERVICE = "rule:admin_required or role:service"
 SERVERS = "/v2.1/servers"
 SERVER = SERVERS + "/{server_id}"
 ACTION = SERVER + "/action"
-
-
-def _rule(name: str, check: str, description: str, method: str,
-          path: str) -> policy.DocumentedRuleDefault:
-    return policy.DocumentedRuleDefault(
-        name="os_compute_api:" + name, check_str=check, description=description,
-        operations=[{"method": method, "path": path}])
 
 
 def _action(name: str, check: str, description: str, action: str) -> policy.DocumentedRuleDefault:

@@ -53,7 +53,7 @@ def bus(tmp_path: Any) -> Iterator[tuple[cfg.ConfigOpts, Any]]:
     conf.set_override("driver", ["noop"], group="oslo_messaging_notifications")
     conf.set_override("report_interval", 0.05)
     conf.set_override("host", "controller")
-    rpc.init(conf, exmods=conductor_cmd.EXMODS)
+    rpc.init(conf, exmods=rpcapi.EXMODS)
     try:
         yield conf, db
     finally:
