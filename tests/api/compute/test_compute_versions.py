@@ -87,3 +87,9 @@ def test_project_id_in_url(api: Api) -> None:
     api.call("GET", "/v2.1/%s/os-keypairs" % p, p, status=200)
     resp = api.call("GET", "/v2.1/%s/flavors" % project(), p, status=400)
     assert "doesn't match" in message(resp)
+
+
+def test_responses_carry_novas_legacy_request_id_header(api: Api) -> None:
+    for status, path in ((200, "/v2.1"), (404, "/v2.1/servers/%s" % ("0" * 32))):
+        resp = api.call("GET", path, project(), status=status)
+        assert resp.headers["x-compute-request-id"] == resp.headers["X-OpenStack-Request-ID"]

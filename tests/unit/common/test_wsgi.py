@@ -360,3 +360,11 @@ def test_405_names_the_allowed_methods() -> None:
     resp = webob.Request.blank("/things", method="DELETE").get_response(app)
     assert resp.status_int == 405
     assert resp.headers["Allow"] == "GET, HEAD, POST"
+
+
+def test_request_id_compat_headers_carry_the_same_id() -> None:
+    make = request_id.filter_factory({}, compat_headers="x-compute-request-id, ")
+    resp = webob.Request.blank("/").get_response(make(_echo_ids))
+    assert resp.headers["x-compute-request-id"] == resp.headers[request_id.HEADER]
+    plain = webob.Request.blank("/").get_response(request_id.filter_factory({})(_echo_ids))
+    assert "x-compute-request-id" not in plain.headers
