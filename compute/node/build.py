@@ -322,7 +322,11 @@ def _rebuild(node: base.Node, ctxt: Any, instance: dict[str, Any], image_ref: st
     network_info = instance.get("network_info") or []
     bdi = node.block_device_info(ctxt, instance)
     node.driver.destroy(ctxt, guest, base.vifs(network_info), bdi, destroy_disks=True)
-    instance = node.update(ctxt, uuid, {"task_state": states.REBUILD_SPAWNING},
+    # The ports' state now, not at boot: the spawn waits for network-vif-plugged only
+    # of ports that are down (a port still ACTIVE sends no new event when re-plugged).
+    network_info = node.neighbours.get_instance_nw_info(ctxt, uuid, network_info)
+    instance = node.update(ctxt, uuid, {"task_state": states.REBUILD_SPAWNING,
+                                        "network_info": network_info},
                            expected_task_state=[states.REBUILDING])
     spawn(node, ctxt, instance, guest, base.image_meta(instance, image), network_info, bdi)
     if was_stopped:

@@ -242,3 +242,18 @@ def test_backup_rotation_keeps_the_newest(cloud: fx.Cloud) -> None:
 def _guest(row: dict[str, Any]) -> Any:
     from compute.node import base
     return base.driver_instance(row)
+
+
+def test_rebuild_refreshes_the_ports_state_before_spawning(cloud: fx.Cloud) -> None:
+    # A port the agent already reports ACTIVE gets no new network-vif-plugged when its
+    # tap is re-created: the rebuild must know, or a libvirt spawn would wait for it.
+    node = _node(cloud, "node-1")
+    inst = _active(cloud, node)
+    ports = cloud.neighbours.get_instance_nw_info(None, inst["uuid"], None)
+    for vif in ports:
+        cloud.neighbours.ports[vif["id"]]["active"] = True
+    cloud.conductor.store.update(inst["uuid"], {"task_state": states.REBUILDING})
+    node.rebuild_instance(fx.ctxt(), inst["uuid"], fx.IMAGE_ID, False)
+    got = cloud.conductor.instance_get(None, inst["uuid"])
+    assert got["vm_state"] == states.ACTIVE
+    assert [vif["active"] for vif in got["network_info"]] == [True] * len(ports)
