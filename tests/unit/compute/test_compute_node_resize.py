@@ -250,6 +250,7 @@ def test_rebuild_refreshes_the_ports_state_before_spawning(cloud: fx.Cloud) -> N
     node = _node(cloud, "node-1")
     inst = _active(cloud, node)
     ports = cloud.neighbours.get_instance_nw_info(None, inst["uuid"], None)
+    assert ports
     for vif in ports:
         cloud.neighbours.ports[vif["id"]]["active"] = True
     cloud.conductor.store.update(inst["uuid"], {"task_state": states.REBUILDING})
