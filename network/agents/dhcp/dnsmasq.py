@@ -123,3 +123,54 @@ def port_cidrs(network: dict[str, Any]) -> list[str]:
               for s in network["subnets"]}
     return ["%s/%d" % (f["ip_address"], prefix[f["subnet_id"]])
             for f in network["dhcp_port"]["fixed_ips"] if f["subnet_id"] in prefix]
+
+
+
+def _pairs(hosts: str) -> set[tuple[str, str]]:
+    found = set()
+    for line in hosts.splitlines():
+        parts = line.split(",")
+        if len(parts) >= 3:
+            found.add((parts[0].lower(), parts[-1].strip("[]")))
+    return found
+
+
+def _lease_lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _stale(line: str, wanted: set[tuple[str, str]]) -> bool:
+    # "<expiry> <mac> <ip> <hostname> <client id>"; DUID lines and others are kept.
+    fields = line.split()
+    return len(fields) >= 3 and not line.startswith("duid") and \
+        (fields[1].lower(), fields[2]) not in wanted
+
+
+def has_stale_leases(path: str, hosts: str) -> bool:
+    """Whether the lease file names an address no port (MAC, IP) in ``hosts`` holds.
+
+    dnsmasq will not offer an address its leases give to another MAC (a deleted
+    port's), so a new port reusing the address would never get a lease; and it
+    reads the lease file only at start. The caller stops dnsmasq, calls
+    :func:`prune_leases` and starts it again.
+    """
+    wanted = _pairs(hosts)
+    return any(_stale(line, wanted) for line in _lease_lines(path))
+
+
+def prune_leases(path: str, hosts: str) -> bool:
+    """Drop the stale leases (see :func:`has_stale_leases`); True if any were."""
+    lines = _lease_lines(path)
+    wanted = _pairs(hosts)
+    kept = [line for line in lines if not _stale(line, wanted)]
+    if len(kept) == len(lines):
+        return False
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in kept))
+    os.replace(tmp, path)
+    return True

@@ -164,12 +164,21 @@ class DhcpAgentManager:
         previous = self._served.get(net_id)
         if pid is not None and not rewired and previous is not None and \
                 previous.argv == config.argv:
-            if previous != config:
+            leases = os.path.join(directory, "leases")
+            if dnsmasq.has_stale_leases(leases, config.hosts):
+                # A deleted port's lease would keep its address from a new port:
+                # dnsmasq reads leases only at start, so restart it without them.
+                self._driver.stop_process(pid)
+                dnsmasq.prune_leases(leases, config.hosts)
+                self._driver.start_process(ns, config.argv)
+                LOG.info("Restarted dnsmasq of network %s without stale leases", net_id)
+            elif previous != config:
                 self._driver.reload_dnsmasq(pid)
                 LOG.info("Reloaded dnsmasq of network %s", net_id)
         else:
             if pid is not None:
                 self._driver.stop_process(pid)
+            dnsmasq.prune_leases(os.path.join(directory, "leases"), config.hosts)
             self._driver.start_process(ns, config.argv)
             LOG.info("dnsmasq serving network %s", net_id)
         self._served[net_id] = config

@@ -152,6 +152,31 @@ def test_resync_sets_up_reloads_restarts_and_removes(tmp_path: Any) -> None:
     assert agent.configurations()["networks"] == 0
 
 
+def test_a_deleted_ports_lease_is_dropped_so_its_address_can_be_reused(tmp_path: Any) -> None:
+    # dnsmasq would refuse 10.0.0.5 to the new port while a lease gives it to the old
+    # MAC; it reads leases only at start, so the agent restarts it without them.
+    agent, driver, server = _agent(tmp_path)
+    ctxt = context.admin_context()
+    ns = "qdhcp-" + NET
+    server.networks[NET] = _network(["10.0.0.5", "10.0.0.6"])
+    agent.resync_now(ctxt)
+    leases = os.path.join(str(tmp_path), NET, "leases")
+    with open(leases, "w", encoding="utf-8") as f:
+        f.write("1796617252 fa:16:3e:00:01:00 10.0.0.5 host-10-0-0-5 *\n"
+                "1796617252 fa:16:3e:00:01:01 10.0.0.6 host-10-0-0-6 *\n"
+                "duid 00:01:00:01:2c:aa\n")
+    renewed = _network(["10.0.0.6", "10.0.0.5"])  # 10.0.0.5 now on another MAC
+    server.networks[NET] = renewed
+    agent.network_changed(ctxt, NET)
+    assert driver.calls[-2:] == [("stop", 101), ("start", ns)]
+    with open(leases, encoding="utf-8") as f:  # both MACs changed address
+        assert f.read() == "duid 00:01:00:01:2c:aa\n"
+    # Leases that still match their ports: a plain reload on the next change.
+    server.networks[NET] = _network(["10.0.0.6", "10.0.0.5", "10.0.0.7"])
+    agent.network_changed(ctxt, NET)
+    assert driver.calls[-1] == ("reload", 102)
+
+
 def test_resync_removes_stale_namespaces_and_survives_one_bad_network(tmp_path: Any) -> None:
     agent, driver, server = _agent(tmp_path)
     driver.ns = {"qdhcp-gone", "qdhcp-not-mine", "other-ns"}
