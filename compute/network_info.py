@@ -25,10 +25,13 @@ per port, in the order the networks were requested::
                               "meta": {"dhcp_server": address}}]}}
 
 Only the subnets the port has addresses on are listed; ``meta.dhcp_server`` is
-there when the subnet has DHCP and a DHCP port. Ports are created as the user
-(plus the service token), bound with the compute service's own credentials
-(``binding:*`` is admin-or-service in the network policy), and network_info is
-built with the service's credentials, as Nova builds it with an admin client.
+there when the subnet has DHCP and a DHCP port. Ports are created and bound in
+one request with the compute service's own credentials (``binding:*`` is
+admin-or-service in the network policy) and the instance's ``project_id``, as
+Nova does with its admin client, once the user's right to the network was
+checked; a port with a requested fixed IP (or when the service may not create
+it) is created as the user (plus the service token) and then bound.
+network_info is built with the service's credentials.
 """
 from __future__ import annotations
 
@@ -101,13 +104,14 @@ def _auto_network(conf: cfg.ConfigOpts, ctxt: Any, project_id: str) -> list[dict
 
 
 def _requested_network(conf: cfg.ConfigOpts, ctxt: Any, network_id: str) -> dict[str, Any]:
-    """A requested network the instance may have a port on.
+    """A requested network the instance may have a port on (the user's view of it,
+    kept a few seconds: the API's check and the node's allocation ask once).
 
     :raises: RequestedNetworkNotFound (400), NetworkRequiresSubnet (400),
         ExternalNetworkAttachForbidden (403).
     """
     try:
-        net = neutron.get_network(conf, ctxt, network_id)
+        net = neutron.get_network_cached(conf, ctxt, network_id)
     except exception.NetworkNotFound as err:
         raise exception.RequestedNetworkNotFound(network_id=network_id) from err
     if not net.get("subnets"):
@@ -281,14 +285,14 @@ def allocate_for_instance(conf: cfg.ConfigOpts, ctxt: Any, instance: dict[str, A
                     "device_id": uuid, "device_owner": owner, "binding:host_id": host},
                     admin=True)
             else:
-                port = _create_port(conf, ctxt, req, uuid, owner, project, group_ids)
-                created.append(port["id"])
-                port = neutron.update_port(conf, ctxt, port["id"], {"binding:host_id": host},
-                                           admin=True)
+                port = _create_bound_port(conf, ctxt, req, uuid, owner, project, group_ids,
+                                          host, created)
             if port.get("binding:vif_type") == "binding_failed":
                 raise exception.PortBindingFailed(port_id=port["id"])
             ports.append(port)
-        info = _build(conf, ctxt, ports, {port_id: True for port_id in adopted}, networks)
+        # A port created just now has no floating IP: only adopted ones are looked up.
+        info = _build(conf, ctxt, ports, {port_id: True for port_id in adopted}, networks,
+                      floating_for=adopted)
     except Exception:
         LOG.warning("Allocating ports for instance %(uuid)s failed; rolling back "
                     "%(created)s created and %(adopted)s adopted ports",
@@ -302,6 +306,33 @@ def allocate_for_instance(conf: cfg.ConfigOpts, ctxt: Any, instance: dict[str, A
 
 def _create_port(conf: cfg.ConfigOpts, ctxt: Any, req: dict[str, Any], uuid: str, owner: str,
                  project: str, group_ids: list[str]) -> dict[str, Any]:
+    return neutron.create_port(conf, ctxt, _port_body(req, uuid, owner, project, group_ids))
+
+
+def _create_bound_port(conf: cfg.ConfigOpts, ctxt: Any, req: dict[str, Any], uuid: str,
+                       owner: str, project: str, group_ids: list[str], host: str,
+                       created: list[str]) -> dict[str, Any]:
+    """A new port bound to ``host`` (its id appended to ``created``): in one request as
+    the service (the user's right to the network was checked before); as the user
+    then bound when a fixed IP is asked for (network-owner only) or on a 403."""
+    if project and not req.get("fixed_ip"):
+        body = _port_body(req, uuid, owner, project, group_ids)
+        body["binding:host_id"] = host
+        try:
+            port = neutron.create_port(conf, ctxt, body, admin=True)
+        except exception.NetworkForbidden as err:
+            LOG.debug("Creating a bound port as the service was refused (%s); creating it "
+                      "as the user", err)
+        else:
+            created.append(port["id"])
+            return port
+    port = _create_port(conf, ctxt, req, uuid, owner, project, group_ids)
+    created.append(port["id"])
+    return neutron.update_port(conf, ctxt, port["id"], {"binding:host_id": host}, admin=True)
+
+
+def _port_body(req: dict[str, Any], uuid: str, owner: str, project: str,
+               group_ids: list[str]) -> dict[str, Any]:
     body: dict[str, Any] = {"network_id": req["uuid"], "admin_state_up": True,
                             "device_id": uuid, "device_owner": owner}
     if project:
@@ -310,7 +341,7 @@ def _create_port(conf: cfg.ConfigOpts, ctxt: Any, req: dict[str, Any], uuid: str
         body["security_groups"] = group_ids
     if req.get("fixed_ip"):
         body["fixed_ips"] = [{"ip_address": str(req["fixed_ip"])}]
-    return neutron.create_port(conf, ctxt, body)
+    return body
 
 
 def _rollback(conf: cfg.ConfigOpts, ctxt: Any, created: list[str], adopted: list[str]) -> None:
@@ -392,8 +423,12 @@ def _ip(address: str | None, kind: str, **extra: Any) -> dict[str, Any]:
 
 
 def _build(conf: cfg.ConfigOpts, ctxt: Any, ports: list[dict[str, Any]],
-           preserve: dict[str, bool], networks: dict[str, dict[str, Any]]) -> NetworkInfo:
-    """VIF dicts for ``ports`` (with the service's credentials, as Nova's admin client)."""
+           preserve: dict[str, bool], networks: dict[str, dict[str, Any]],
+           floating_for: list[str] | None = None) -> NetworkInfo:
+    """VIF dicts for ``ports`` (with the service's credentials, as Nova's admin client).
+
+    ``floating_for``: the ports whose floating IPs are looked up (default: all).
+    """
     if not ports:
         return []
     net_ids = list(dict.fromkeys(p["network_id"] for p in ports))
@@ -407,8 +442,9 @@ def _build(conf: cfg.ConfigOpts, ctxt: Any, ports: list[dict[str, Any]],
     subnets = {s["id"]: s for s in neutron.list_subnets(
         conf, ctxt, {"id": subnet_ids}, admin=True)} if subnet_ids else {}
     floating: dict[tuple[str, str], list[str]] = {}
-    for fip in neutron.list_floating_ips(conf, ctxt, {"port_id": [p["id"] for p in ports]},
-                                         admin=True):
+    with_floating = [p["id"] for p in ports] if floating_for is None else floating_for
+    for fip in neutron.list_floating_ips(conf, ctxt, {"port_id": with_floating},
+                                         admin=True) if with_floating else []:
         key = (str(fip.get("port_id")), str(fip.get("fixed_ip_address")))
         floating.setdefault(key, []).append(fip["floating_ip_address"])
     dhcp: dict[str, str] = {}

@@ -9,7 +9,7 @@ with ``recheck=True``), as Nova does.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,27 +65,40 @@ class QuotaService:
     def limits(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
         """The limits in force for a project (or a user of it): defaults, then the
         project's overrides, then the user's."""
-        values = self.defaults()
-        query = sa.select(models.Quota).where(models.Quota.project_id == project_id)
+        values = {name: int(getattr(self.conf.quota, name)) for name in RESOURCES}
+        values.update(compute_opts.LEGACY_QUOTA_DEFAULTS)
+        default = CLASS_PREFIX + DEFAULT_CLASS
+        # The default class's rows and the project's, in one statement.
+        query = sa.select(models.Quota.project_id, models.Quota.user_id,
+                          models.Quota.resource, models.Quota.hard_limit).where(
+            models.Quota.project_id.in_([default, project_id]))
         with self.db.reader() as session:
-            rows = list(session.scalars(query))
-        for row in sorted(rows, key=lambda r: r.user_id != ""):
-            if row.user_id == "" or row.user_id == user_id:
-                values[row.resource] = row.hard_limit
+            rows = list(session.execute(query))
+        order = {(default, ""): 0, (project_id, ""): 1, (project_id, user_id): 2}
+        for row in sorted((r for r in rows if (r.project_id, r.user_id) in order),
+                          key=lambda r: order[(r.project_id, r.user_id)]):
+            values[row.resource] = row.hard_limit
         return values
 
-    def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        """What a project (or user) holds now, for the counted resources."""
-        used = self.instances.count(project_id, user_id)
+    def usage(self, project_id: str, user_id: str | None = None,
+              resources: Collection[str] = COUNTED) -> dict[str, int]:
+        """What a project (or user) holds now, for the counted resources (or only
+        those of ``resources``: a resource not asked for is not counted)."""
+        found: dict[str, int] = {}
+        if {"instances", "cores", "ram"} & set(resources):
+            found.update(self.instances.count(project_id, user_id))
         with self.db.reader() as session:
-            groups = session.scalar(sa.select(sa.func.count(models.InstanceGroup.id)).where(
-                models.InstanceGroup.project_id == project_id)) or 0
-            keypairs = 0
-            if user_id is not None:
-                keypairs = session.scalar(sa.select(sa.func.count(models.KeyPair.id)).where(
-                    models.KeyPair.user_id == user_id)) or 0
-        return {"instances": used["instances"], "cores": used["cores"], "ram": used["ram"],
-                "server_groups": int(groups), "key_pairs": int(keypairs)}
+            if "server_groups" in resources:
+                found["server_groups"] = int(session.scalar(
+                    sa.select(sa.func.count(models.InstanceGroup.id)).where(
+                        models.InstanceGroup.project_id == project_id)) or 0)
+            if "key_pairs" in resources:
+                keypairs = 0
+                if user_id is not None:
+                    keypairs = session.scalar(sa.select(sa.func.count(models.KeyPair.id)).where(
+                        models.KeyPair.user_id == user_id)) or 0
+                found["key_pairs"] = int(keypairs)
+        return found
 
     def check(self, project_id: str, user_id: str | None, deltas: Mapping[str, int],
               recheck: bool = False) -> None:
@@ -96,12 +109,14 @@ class QuotaService:
         :raises: TooManyInstances (403) naming every resource over its limit.
         """
         limits = self.limits(project_id, user_id)
-        used = self.usage(project_id, user_id)
+        limited = [r for r, delta in deltas.items() if delta > 0 and limits.get(r, -1) >= 0]
+        # Only what a limit applies to is counted (nothing under unlimited quotas).
+        used = self.usage(project_id, user_id, limited) if limited else {}
         overs = []
         for resource, delta in deltas.items():
-            limit = limits.get(resource, -1)
-            if limit < 0 or delta <= 0:
+            if resource not in limited:
                 continue
+            limit = limits[resource]
             current = used.get(resource, 0) - (delta if recheck else 0)
             if current + delta > limit:
                 overs.append((resource, delta, current, limit))

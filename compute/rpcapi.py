@@ -59,9 +59,11 @@ class ConductorAPI(_Client):
             instance_update, instance_get_all_by_host, instance_destroy,
             instance_fault_create, action_event_start/finish, service_report,
             compute_node_update, bdm_get_by_instance, bdm_update, migration_update)
+      1.1 - unshelve_instance
     """
 
     TOPIC = CONDUCTOR_TOPIC
+    RPC_API_VERSION = "1.1"
 
     # -- for the API
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -81,6 +83,13 @@ class ConductorAPI(_Client):
         ``host``): schedule a destination, then prep_resize there; cast."""
         self._prepare().cast(ctxt, "migrate_server", instance_uuid=instance_uuid,
                              flavor=flavor, host=host)
+
+    def unshelve_instance(self, ctxt: Any, instance_uuid: str) -> None:
+        """Unshelve a shelved_offloaded instance (task_state ``unshelving``):
+        schedule it again with its request spec and the shelved image, then
+        cast ``unshelve_instance`` to the chosen node; cast."""
+        self._prepare(version="1.1").cast(ctxt, "unshelve_instance",
+                                          instance_uuid=instance_uuid)
 
     # -- for the nodes
     def reschedule(self, ctxt: Any, instance_uuid: str, failed_host: str,
@@ -183,9 +192,12 @@ class ComputeNodeAPI(_Client):
             reboot, pause/unpause, suspend/resume, rebuild, snapshot, resize
             (prep/resize/finish/confirm/revert), console output and VNC,
             external events, interfaces, volumes
+      1.1 - shelve_instance, shelve_offload_instance, unshelve_instance;
+            get_diagnostics(standard)
     """
 
     TOPIC = COMPUTE_TOPIC
+    RPC_API_VERSION = "1.1"
 
     def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
         self._prepare(server=host).cast(ctxt, method, **kwargs)
@@ -285,8 +297,43 @@ class ComputeNodeAPI(_Client):
         """``{"host", "port"}`` of the guest's VNC server on that node."""
         return dict(self._call(ctxt, host, "get_vnc_console", instance_uuid=instance_uuid))
 
-    def get_diagnostics(self, ctxt: Any, host: str, instance_uuid: str) -> dict[str, Any]:
-        return dict(self._call(ctxt, host, "get_diagnostics", instance_uuid=instance_uuid))
+    def get_diagnostics(self, ctxt: Any, host: str, instance_uuid: str,
+                        standard: bool = True) -> dict[str, Any]:
+        """Nova's standard diagnostics (the 2.48 shape) or, ``standard`` False
+        (1.1), the driver's own free-form dict (the shape before 2.48)."""
+        if standard:
+            return dict(self._call(ctxt, host, "get_diagnostics",
+                                   instance_uuid=instance_uuid))
+        return dict(self._prepare(server=host, version="1.1").call(
+            ctxt, "get_diagnostics", instance_uuid=instance_uuid, standard=False))
+
+    # -- shelving (1.1)
+    def shelve_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                        image_id: str | None, clean_shutdown: bool = True) -> None:
+        """Snapshot into the (queued) image ``image_id`` (None: volume-backed, no
+        snapshot), power off: vm_state ``shelved``; offload at once when
+        ``[compute] shelved_offload_time`` is 0."""
+        self._prepare(server=host, version="1.1").cast(
+            ctxt, "shelve_instance", instance_uuid=instance_uuid, image_id=image_id,
+            clean_shutdown=clean_shutdown)
+
+    def shelve_offload_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                                clean_shutdown: bool = True) -> None:
+        """Remove a shelved instance from its host (guest, port bindings, claim):
+        vm_state ``shelved_offloaded``, no host."""
+        self._prepare(server=host, version="1.1").cast(
+            ctxt, "shelve_offload_instance", instance_uuid=instance_uuid,
+            clean_shutdown=clean_shutdown)
+
+    def unshelve_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                          node: str | None = None,
+                          limits: dict[str, Any] | None = None) -> None:
+        """Shelved: power the kept guest on. Shelved-offloaded (the conductor
+        scheduled it here): claim, spawn from the shelved image, bind the
+        ports here. Then delete the shelved image: vm_state ``active``."""
+        self._prepare(server=host, version="1.1").cast(
+            ctxt, "unshelve_instance", instance_uuid=instance_uuid, node=node,
+            limits=limits)
 
     def external_instance_event(self, ctxt: Any, host: str,
                                 events: list[dict[str, Any]]) -> None:

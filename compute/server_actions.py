@@ -26,6 +26,7 @@ from compute import states
 from compute.clients import image as image_client
 from compute.db import instances as instances_db
 from compute.db import models
+from compute.metadata import content as metadata_content
 
 LOG = logging.getLogger(__name__)
 ALLOW_HARD_REBOOT = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED,
@@ -364,10 +365,96 @@ class ServerActions:
         raise exception.SetAdminPasswordNotSupported()
 
     def shelve(self, ctxt: Any, instance: Mapping[str, Any], action: str) -> None:
-        """shelve, shelveOffload, unshelve: checked, then refused (no node support)."""
+        """shelve, shelveOffload, unshelve (Nova's os-shelve)."""
         self.servers.check_locked(ctxt, instance)
         self.servers.check_state(instance, action, SHELVE_STATES[action])
-        raise exception.ServerActionNotSupported(action=action)
+        if action == "shelve":
+            self._shelve(ctxt, instance)
+        elif action == "shelveOffload":
+            self._shelve_offload(ctxt, instance)
+        else:
+            self._unshelve(ctxt, instance)
+
+    def _shelve(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
+        host = self._host(instance)
+        image_id: str | None = None
+        if instance["image_ref"]:
+            props = self._image_properties(ctxt, instance, {}, "snapshot")
+            name = "%s-shelved" % (instance["display_name"] or instance["uuid"])
+            image_id = str(image_client.create_image(self.conf, ctxt, name, **props)["id"])
+        try:
+            self._start_task(ctxt, instance, "shelve", SHELVE_STATES["shelve"],
+                             states.SHELVING)
+        except common_exception.Error:
+            if image_id:
+                image_client.delete_image(self.conf, ctxt, image_id)
+            raise
+        uuid = instance["uuid"]
+        try:
+            self._cast(instance, states.SHELVING, host,
+                       lambda: self.servers.node().shelve_instance(
+                           ctxt, host, instance_uuid=uuid, image_id=image_id))
+        except common_exception.Error:
+            if image_id:
+                image_client.delete_image(self.conf, ctxt, image_id)
+            raise
+
+    def _shelve_offload(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
+        host = self._host(instance)
+        self._start_task(ctxt, instance, "shelveOffload", (states.SHELVED,),
+                         states.SHELVING_OFFLOADING)
+        uuid = instance["uuid"]
+        self._cast(instance, states.SHELVING_OFFLOADING, host,
+                   lambda: self.servers.node().shelve_offload_instance(
+                       ctxt, host, instance_uuid=uuid))
+
+    def _unshelve(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
+        uuid = instance["uuid"]
+        if instance["vm_state"] == states.SHELVED:
+            host = self._host(instance)
+            self._start_task(ctxt, instance, "unshelve", (states.SHELVED,), states.UNSHELVING)
+            self._cast(instance, states.UNSHELVING, host,
+                       lambda: self.servers.node().unshelve_instance(
+                           ctxt, host, instance_uuid=uuid))
+            return
+        self._start_task(ctxt, instance, "unshelve", (states.SHELVED_OFFLOADED,),
+                         states.UNSHELVING)
+        self._cast(instance, states.UNSHELVING, CONDUCTOR,
+                   lambda: self.servers.conductor().unshelve_instance(
+                       ctxt, instance_uuid=uuid))
+
+    # -- os-server-password and diagnostics
+    @staticmethod
+    def password(instance: Mapping[str, Any]) -> str:
+        """The guest's encrypted password as the metadata service stored it ('' if none)."""
+        return metadata_content.password_from_system_metadata(instance["system_metadata"])
+
+    def clear_password(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
+        sysmeta = dict(instance["system_metadata"] or {})
+        sysmeta.update(metadata_content.password_to_system_metadata(""))
+        self.store.update(instance["uuid"], {"system_metadata": sysmeta})
+
+    def diagnostics(self, ctxt: Any, instance: Mapping[str, Any]) -> dict[str, Any]:
+        """The driver's free-form diagnostics (the shape before microversion 2.48).
+
+        :raises: InstanceInvalidState (409) for a server on no host or not running
+            there yet, ComputeServiceUnavailable (503) when its node is unreachable.
+        """
+        if not instance["host"] or instance["vm_state"] in (states.BUILDING,
+                                                            states.SHELVED_OFFLOADED):
+            raise exception.InstanceInvalidState(
+                action="get_diagnostics", instance_uuid=instance["uuid"], attr="vm_state",
+                state=instance["vm_state"])
+        host = str(instance["host"])
+        try:
+            return self.servers.node().get_diagnostics(
+                ctxt, host, instance_uuid=instance["uuid"], standard=False)
+        except rpc.UNAVAILABLE as err:
+            raise exception.ComputeServiceUnavailable(host=host) from err
+        except messaging.RemoteError as err:
+            LOG.warning("Diagnostics of %(uuid)s failed on %(host)s: %(err)s",
+                        {"uuid": instance["uuid"], "host": host, "err": err})
+            raise exception.InstanceNotReady(instance_id=instance["uuid"]) from err
 
     def restore(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
         """Servers are never soft-deleted here, so there is nothing to restore."""

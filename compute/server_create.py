@@ -175,7 +175,7 @@ class ServerBuilder:
         :raises: RequestedImageNotFound, ImageNotActive (400).
         """
         try:
-            image = image_client.get_image(self.conf, ctxt, image_ref)
+            image = image_client.get_image_cached(self.conf, ctxt, image_ref)
         except (exception.ImageNotFound, exception.ImageBadRequest) as err:
             raise exception.RequestedImageNotFound() from err
         except exception.ImageNotAuthorized as err:

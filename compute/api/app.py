@@ -37,9 +37,12 @@ from compute.api.controllers import services as services_controller
 from compute.api.controllers import tenant_usage as tenant_usage_controller
 from compute.api.controllers import instance_actions as instance_actions_controller
 from compute.api.controllers import server_actions as server_actions_controller
+from compute.api.controllers import server_diagnostics as server_diagnostics_controller
 from compute.api.controllers import server_events as server_events_controller
 from compute.api.controllers import server_ips as server_ips_controller
+from compute.api.controllers import server_interfaces as server_interfaces_controller
 from compute.api.controllers import server_metadata as server_metadata_controller
+from compute.api.controllers import server_password as server_password_controller
 from compute.api.controllers import server_tags as server_tags_controller
 from compute.api.controllers import servers as servers_controller
 from compute.api.controllers import versions
@@ -93,8 +96,11 @@ class ComputeApp:
                            server_metadata_controller.ServerMetadataController(self),
                            server_tags_controller.ServerTagsController(self),
                            server_ips_controller.ServerIpsController(self),
+                           server_interfaces_controller.ServerInterfacesController(self),
                            instance_actions_controller.InstanceActionsController(self),
-                           server_events_controller.ServerEventsController(self)):
+                           server_events_controller.ServerEventsController(self),
+                           server_password_controller.ServerPasswordController(self),
+                           server_diagnostics_controller.ServerDiagnosticsController(self)):
             table.extend(controller.routes())
         self.router = wsgi_router.Router(table, before=self._prepare_context)
 

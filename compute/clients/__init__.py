@@ -11,6 +11,8 @@ any client module is imported, so the modules may import this package.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -106,3 +108,49 @@ def error_type(resp: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("NeutronError"), dict):
         return str(body["NeutronError"].get("type") or "")
     return ""
+
+
+class RecordCache:
+    """Records a neighbour answered (an image, a network), kept ``max_age`` seconds
+    per caller (the context's token and project) and id, so that a burst of boots
+    asks once. Callers get copies (one level of lists and dicts copied too).
+    """
+
+    def __init__(self, max_age: float, size: int = 256) -> None:
+        self.max_age = max_age
+        self.size = size
+        self._items: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(ctxt: Any, record_id: str) -> tuple[str, str, str]:
+        return (str(getattr(ctxt, "auth_token", None) or ""),
+                str(getattr(ctxt, "project_id", None) or ""), record_id)
+
+    def get(self, ctxt: Any, record_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(self.key(ctxt, record_id))
+        if hit is None or time.monotonic() - hit[0] >= self.max_age:
+            return None
+        return _copy(hit[1])
+
+    def put(self, ctxt: Any, record_id: str, record: dict[str, Any]) -> None:
+        if self.max_age <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._items) >= self.size:
+                for old in [k for k, (t, _) in self._items.items()
+                            if now - t >= self.max_age] or list(self._items):
+                    del self._items[old]
+            self._items[self.key(ctxt, record_id)] = (now, _copy(record))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _copy(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: (list(value) if isinstance(value, list)
+                  else dict(value) if isinstance(value, dict) else value)
+            for key, value in record.items()}

@@ -91,6 +91,30 @@ def get_image(conf: cfg.ConfigOpts, ctxt: Any, image_id: str) -> dict[str, Any]:
     return dict(resp.json())
 
 
+#: How long :func:`get_image_cached` keeps an active image's record (seconds).
+CACHE_SECONDS = 5.0
+_CACHE = clients.RecordCache(CACHE_SECONDS)
+
+
+def get_image_cached(conf: cfg.ConfigOpts, ctxt: Any, image_id: str) -> dict[str, Any]:
+    """:func:`get_image`, the answer kept :data:`CACHE_SECONDS` per caller (token and
+    project) and image: a burst of boots of one image asks the image service once.
+    Only active images are kept; errors and other states are asked again.
+    """
+    found = _CACHE.get(ctxt, image_id)
+    if found is not None:
+        return found
+    image = get_image(conf, ctxt, image_id)
+    if image.get("status") == "active":
+        _CACHE.put(ctxt, image_id, image)
+    return image
+
+
+def clear_image_cache() -> None:
+    """Forget the records :func:`get_image_cached` kept (tests)."""
+    _CACHE.clear()
+
+
 def list_images(conf: cfg.ConfigOpts, ctxt: Any,
                 filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every image ``ctxt`` sees that matches ``filters`` (core keys or properties,

@@ -147,6 +147,30 @@ def get_network(conf: cfg.ConfigOpts, ctxt: Any, network_id: str, *,
     return dict(resp.json()["network"])
 
 
+#: How long :func:`get_network_cached` keeps a network's record (seconds).
+CACHE_SECONDS = 5.0
+_CACHE = clients.RecordCache(CACHE_SECONDS)
+
+
+def get_network_cached(conf: cfg.ConfigOpts, ctxt: Any, network_id: str) -> dict[str, Any]:
+    """:func:`get_network` as the user, the answer kept :data:`CACHE_SECONDS` per
+    caller (token and project) and network: the server creates of a burst, and a
+    node's builds, ask once. Errors are never kept, nor a network without subnets
+    (no server can use it yet: its owner is likely adding one).
+    """
+    found = _CACHE.get(ctxt, network_id)
+    if found is None:
+        found = get_network(conf, ctxt, network_id)
+        if found.get("subnets"):
+            _CACHE.put(ctxt, network_id, found)
+    return found
+
+
+def clear_network_cache() -> None:
+    """Forget the records :func:`get_network_cached` kept (tests)."""
+    _CACHE.clear()
+
+
 def list_networks(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
                   admin: bool = False) -> list[dict[str, Any]]:
     """Networks matching ``filters`` (a list value matches any of its items)."""

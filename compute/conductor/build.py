@@ -58,6 +58,10 @@ class ComputeClient(Protocol):
     def prep_resize(self, ctxt: Any, host: str, instance_uuid: str, flavor: dict[str, Any],
                     migration_uuid: str, node: str, limits: dict[str, Any]) -> None: ...
 
+    def unshelve_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                          node: str | None = None,
+                          limits: dict[str, Any] | None = None) -> None: ...
+
 
 def request_id(ctxt: Any) -> str:
     return str(getattr(ctxt, "request_id", None) or "")

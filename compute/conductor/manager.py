@@ -24,6 +24,7 @@ from common.db import models as base_models
 from compute import exception
 from compute.conductor import build
 from compute.conductor import migrate
+from compute.conductor import shelve
 from compute.db import hosts as hosts_db
 from compute.db import instances as instances_db
 from compute.db import models
@@ -50,9 +51,9 @@ def _build_check_interval(conf: cfg.ConfigOpts) -> float:
 
 
 class ConductorManager:
-    """Serves the conductor's RPC API (version 1.0)."""
+    """Serves the conductor's RPC API (version 1.1)."""
 
-    RPC_API_VERSION = "1.0"
+    RPC_API_VERSION = "1.1"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
@@ -71,6 +72,7 @@ class ConductorManager:
         self.builder = build.Builder(conf, self.instances, self.hosts, scheduler, compute)
         self.migrator = migrate.Migrator(conf, self.instances, self.migrations, scheduler,
                                          compute)
+        self.unshelver = shelve.Unshelver(self.instances, scheduler, compute)
 
     # -- workflows (for the API and, for reschedule, the nodes)
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -84,6 +86,9 @@ class ConductorManager:
     def migrate_server(self, ctxt: Any, instance_uuid: str, flavor: dict[str, Any] | None,
                        host: str | None = None) -> None:
         self.migrator.migrate_server(ctxt, instance_uuid, flavor, host)
+
+    def unshelve_instance(self, ctxt: Any, instance_uuid: str) -> None:
+        self.unshelver.unshelve_instance(ctxt, instance_uuid)
 
     # -- instances, for the nodes
     @rpc.expected(exception.InstanceNotFound)

@@ -55,6 +55,22 @@ Possible values:
 * A positive number of seconds.
 * 0 or less: never sync.
 """),
+    cfg.IntOpt("shelved_offload_time", default=0, min=-1,
+               help="""
+Seconds a shelved instance keeps its guest (and its claim) on the host before
+it is offloaded (vm_state ``shelved_offloaded``), as Nova's option.
+
+Possible values:
+
+* 0: offload at once, as part of the shelve (Nova's default).
+* -1: never offload by itself (``shelveOffload`` still does).
+* A positive number of seconds: offloaded by a periodic task once that old.
+"""),
+    cfg.IntOpt("shelved_poll_interval", default=3600,
+               help="""
+Seconds between two looks for shelved instances older than
+``shelved_offload_time`` (0 or less: never look).
+"""),
     cfg.StrOpt("running_deleted_instance_action", default="reap",
                choices=[("reap", "destroy the guest"),
                         ("log", "log a warning and leave the guest"),

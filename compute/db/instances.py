@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import uuid as uuid_mod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -51,6 +51,73 @@ def to_dict(row: models.Instance) -> dict[str, Any]:
     data["metadata"] = {m.key: m.value for m in row.metadata_items}
     data["tags"] = sorted(t.tag for t in row.tags)
     return data
+
+
+# Reads and compare-and-set updates go through Core (no ORM identity map, no
+# selectin loads): an instance costs one SELECT of its row plus one UNION ALL of
+# its metadata and tags.
+_TABLE = cast(sa.Table, models.Instance.__table__)
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """The dict of a Core row of the instances table (metadata and tags not yet)."""
+    data = dict(row._mapping)
+    for name in _TIME_COLUMNS:
+        data[name] = isotime(data[name])
+    return data
+
+
+# Statements built once (building one costs more than running it on SQLite).
+_LIVE = sa.select(_TABLE).where(_TABLE.c.uuid == sa.bindparam("uuid"), _TABLE.c.deleted == 0)
+_ANY_ROW = sa.select(_TABLE).where(_TABLE.c.uuid == sa.bindparam("uuid"))
+_EXTRAS: Any = sa.union_all(
+    sa.select(models.InstanceMetadata.instance_uuid, models.InstanceMetadata.id,
+              models.InstanceMetadata.key, models.InstanceMetadata.value).where(
+        models.InstanceMetadata.instance_uuid.in_(sa.bindparam("uuids", expanding=True))),
+    sa.select(models.Tag.instance_uuid, sa.literal(None).label("id"), models.Tag.tag,
+              sa.literal(None).label("value")).where(
+        models.Tag.instance_uuid.in_(sa.bindparam("uuids", expanding=True))))
+_ACTION_ID = (sa.select(models.InstanceAction.id)
+              .where(models.InstanceAction.instance_uuid == sa.bindparam("instance_uuid"),
+                     models.InstanceAction.request_id == sa.bindparam("request_id"))
+              .order_by(models.InstanceAction.id.desc()).limit(1))
+_OPEN_EVENT = (sa.select(models.InstanceActionEvent.id)
+               .where(models.InstanceActionEvent.action_id == sa.bindparam("action_id"),
+                      models.InstanceActionEvent.event == sa.bindparam("event"),
+                      models.InstanceActionEvent.finish_time.is_(None))
+               .order_by(models.InstanceActionEvent.id.desc()).limit(1))
+_NEW_EVENT = sa.insert(models.InstanceActionEvent)
+_ACTION_TOUCH = sa.update(models.InstanceAction).where(
+    models.InstanceAction.id == sa.bindparam("action_id"))
+
+
+def _with_extras(session: orm.Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``metadata`` and ``tags`` to instance dicts, in one statement."""
+    if not found:
+        return found
+    by_uuid = {}
+    for data in found:
+        data["metadata"], data["tags"] = {}, []
+        by_uuid[data["uuid"]] = data
+    metadata: list[tuple[int, str, str, str]] = []
+    for instance_uuid, item_id, key, value in session.execute(
+            _EXTRAS, {"uuids": list(by_uuid)}):
+        if item_id is None:
+            by_uuid[instance_uuid]["tags"].append(key)
+        else:
+            metadata.append((int(item_id), instance_uuid, key, value))
+    for _, instance_uuid, key, value in sorted(metadata):
+        by_uuid[instance_uuid]["metadata"][key] = value
+    for data in found:
+        data["tags"].sort()
+    return found
+
+
+def _expected(column: Any, allowed: list[Any]) -> Any:
+    """SQL for "``column`` is one of ``allowed``" (None meaning NULL)."""
+    values = [v for v in allowed if v is not None]
+    cond: Any = column.in_(values) if values else sa.false()
+    return sa.or_(cond, column.is_(None)) if None in allowed else cond
 
 
 def _fault_dict(row: models.InstanceFault) -> dict[str, Any]:
@@ -145,10 +212,19 @@ class InstanceStore:
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         return row
 
+    @staticmethod
+    def _read(session: orm.Session, instance_uuid: str,
+              read_deleted: bool = False) -> dict[str, Any]:
+        row = session.execute(_ANY_ROW if read_deleted else _LIVE,
+                              {"uuid": instance_uuid}).first()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return _with_extras(session, [_plain(row)])[0]
+
     def get(self, instance_uuid: str, read_deleted: bool = False) -> dict[str, Any]:
         """:raises: InstanceNotFound."""
         with self.db.reader() as session:
-            return to_dict(self._row(session, instance_uuid, read_deleted))
+            return self._read(session, instance_uuid, read_deleted)
 
     def get_all(self, *, project_id: str | None = None, host: str | None = None,
              node: str | None = None, uuids: Sequence[str] | None = None,
@@ -168,7 +244,7 @@ class InstanceStore:
         ``equal`` maps column names to a value (or a list of values).
         :raises: MarkerNotFound when ``marker`` names no instance.
         """
-        query = _filtered(sa.select(models.Instance), project_id=project_id, host=host,
+        query = _filtered(sa.select(_TABLE), project_id=project_id, host=host,
                           node=node, uuids=uuids, vm_states=vm_states,
                           task_states=task_states, read_deleted=read_deleted,
                           changes_since=changes_since, changes_before=changes_before,
@@ -181,7 +257,7 @@ class InstanceStore:
             order.append(column.desc() if direction == "desc" else column.asc())
         query = query.order_by(*order)
         with self.db.reader() as session:
-            rows = list(session.scalars(query))
+            rows = list(session.execute(query))
             if marker is not None:
                 position = next((i for i, r in enumerate(rows) if r.uuid == marker), None)
                 if position is None:
@@ -189,7 +265,7 @@ class InstanceStore:
                 rows = rows[position + 1:]
             if limit is not None:
                 rows = rows[:limit]
-            return [to_dict(r) for r in rows]
+            return _with_extras(session, [_plain(r) for r in rows])
 
     def count(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
         """Live instances of a project (or one user) and the cores and RAM they hold."""
@@ -219,6 +295,7 @@ class InstanceStore:
             row = models.Instance(**values)
             row.metadata_items = [models.InstanceMetadata(key=k, value=v)
                                   for k, v in (metadata or {}).items()]
+            row.tags = []  # a new instance has none: no lazy load for to_dict
             session.add(row)
             session.flush()
             return to_dict(row)
@@ -230,38 +307,47 @@ class InstanceStore:
 
         ``expected_task_state``: a state or a list of states (None included) the
         instance must be in; ``ANY`` skips the check. Times may be given as
-        datetimes or ISO strings.
+        datetimes or ISO strings. The check is part of the UPDATE statement
+        (compare-and-set in the database, whichever process writes).
         :raises: InstanceNotFound, UnexpectedTaskStateError, UnexpectedVMStateError.
         """
         bad = set(values) - (_COLUMNS - _READ_ONLY)
         if bad:
             raise ValueError("cannot update instance columns: %s" % ", ".join(sorted(bad)))
+        allowed = allowed_vm = None
+        if expected_task_state is not ANY:
+            allowed = (list(expected_task_state)
+                       if isinstance(expected_task_state, (list, tuple, set))
+                       else [expected_task_state])
+        if expected_vm_state is not None:
+            allowed_vm = ([expected_vm_state] if isinstance(expected_vm_state, str)
+                          else list(expected_vm_state))
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            changes[key] = parse_isotime(value) if key in _TIME_COLUMNS else value
+        if "flavor" in values and values["flavor"]:
+            for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
+                changes[key] = int(values["flavor"].get(key) or 0)
+        changes["updated_at"] = base_models.utcnow()
+        where = [_TABLE.c.uuid == instance_uuid, _TABLE.c.deleted == 0]
+        if allowed is not None:
+            where.append(_expected(_TABLE.c.task_state, allowed))
+        if allowed_vm is not None:
+            where.append(_expected(_TABLE.c.vm_state, allowed_vm))
         with self.db.writer() as session:
-            row = self._row(session, instance_uuid)
-            if expected_task_state is not ANY:
-                allowed = (list(expected_task_state)
-                           if isinstance(expected_task_state, (list, tuple, set))
-                           else [expected_task_state])
-                if row.task_state not in allowed:
+            done = session.execute(sa.update(_TABLE).where(*where).values(changes))
+            current = self._read(session, instance_uuid)
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                if allowed is not None and (current["task_state"] not in allowed
+                                            or allowed_vm is None
+                                            or current["vm_state"] in allowed_vm):
                     raise exception.UnexpectedTaskStateError(
-                        instance_uuid=instance_uuid, expected=allowed, actual=row.task_state)
-            if expected_vm_state is not None:
-                allowed_vm = ([expected_vm_state] if isinstance(expected_vm_state, str)
-                              else list(expected_vm_state))
-                if row.vm_state not in allowed_vm:
-                    raise exception.UnexpectedVMStateError(
-                        instance_uuid=instance_uuid, expected=allowed_vm,
-                        actual=row.vm_state)
-            for key, value in values.items():
-                if key in _TIME_COLUMNS:
-                    value = parse_isotime(value)
-                setattr(row, key, value)
-            if "flavor" in values and values["flavor"]:
-                for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
-                    setattr(row, key, int(values["flavor"].get(key) or 0))
-            row.updated_at = base_models.utcnow()
-            session.flush()
-            return to_dict(row)
+                        instance_uuid=instance_uuid, expected=allowed,
+                        actual=current["task_state"])
+                raise exception.UnexpectedVMStateError(
+                    instance_uuid=instance_uuid, expected=allowed_vm,
+                    actual=current["vm_state"])
+            return current
 
     def destroy(self, instance_uuid: str, values: Mapping[str, Any] | None = None
                 ) -> dict[str, Any]:
@@ -390,41 +476,48 @@ class InstanceStore:
                                                    instance_uuid=instance_uuid)
         return row
 
+    @staticmethod
+    def _action_id(session: orm.Session, instance_uuid: str, request_id: str) -> int | None:
+        found: int | None = session.scalar(
+            _ACTION_ID, {"instance_uuid": instance_uuid, "request_id": request_id})
+        return found
+
     def action_event_start(self, instance_uuid: str, request_id: str, event: str,
                            host: str | None = None) -> None:
         """Record that ``event`` (e.g. ``compute_reboot_instance``) started; a missing
         action (a request that did not record one) is ignored."""
+        now = base_models.utcnow()
         with self.db.writer() as session:
-            try:
-                action = self._action_row(session, instance_uuid, request_id)
-            except exception.InstanceActionNotFound:
+            action_id = self._action_id(session, instance_uuid, request_id)
+            if action_id is None:
                 return
-            action.events.append(models.InstanceActionEvent(event=event, host=host))
-            action.updated_at = base_models.utcnow()
+            session.execute(_NEW_EVENT, {"action_id": action_id, "event": event,
+                                         "host": host, "start_time": now})
+            session.execute(_ACTION_TOUCH.values(updated_at=now), {"action_id": action_id})
 
     def action_event_finish(self, instance_uuid: str, request_id: str, event: str,
                             result: str = "Success", traceback: str | None = None,
                             host: str | None = None) -> None:
-        """Close ``event``; an error result marks the whole action ``Error``."""
+        """Close ``event`` (the latest one still open; a new one when none is); an
+        error result marks the whole action ``Error``."""
         now = base_models.utcnow()
+        events = models.InstanceActionEvent
         with self.db.writer() as session:
-            try:
-                action = self._action_row(session, instance_uuid, request_id)
-            except exception.InstanceActionNotFound:
+            action_id = self._action_id(session, instance_uuid, request_id)
+            if action_id is None:
                 return
-            found = [e for e in action.events if e.event == event and e.finish_time is None]
-            if found:
-                ev = found[-1]
+            event_id = session.scalar(_OPEN_EVENT, {"action_id": action_id, "event": event})
+            closing = {"finish_time": now, "result": result, "traceback": traceback}
+            if event_id is None:
+                session.execute(_NEW_EVENT, dict(closing, action_id=action_id, event=event,
+                                                 host=host, start_time=now))
             else:
-                ev = models.InstanceActionEvent(event=event, host=host, start_time=now)
-                action.events.append(ev)
-            ev.finish_time = now
-            ev.result = result
-            ev.traceback = traceback
+                session.execute(sa.update(events).where(events.id == event_id)
+                                .values(closing))
+            action: dict[str, Any] = {"finish_time": now, "updated_at": now}
             if result.lower() == "error":
-                action.message = "Error"
-            action.finish_time = now
-            action.updated_at = now
+                action["message"] = "Error"
+            session.execute(_ACTION_TOUCH.values(action), {"action_id": action_id})
 
     def list_actions(self, instance_uuid: str) -> list[dict[str, Any]]:
         query = (sa.select(models.InstanceAction)

@@ -1,11 +1,13 @@
 """Building an instance on this node (and rebuilding it with another image).
 
-A build claims the flavor against the scheduler's limits, allocates the ports
-(task_state ``networking``), connects requested volumes
-(``block_device_mapping``), then spawns the guest (``spawning``) and records it
-ACTIVE. A driver that lets the network agent plug its taps (libvirt) spawns
-the guest paused and waits for ``network-vif-plugged`` of every port that is
-not ACTIVE yet.
+A build takes the instance for this host (task_state ``networking``, in the
+call that checks it is still building), claims the flavor against the
+scheduler's limits, allocates the ports, connects requested volumes
+(``block_device_mapping``), then spawns the guest (``spawning``, the
+network_info stored with that state change) and records it ACTIVE: three
+instance updates for a boot without volumes. A driver that lets the network
+agent plug its taps (libvirt) spawns the guest paused and waits for
+``network-vif-plugged`` of every port that is not ACTIVE yet.
 
 On failure everything done here is undone (guest, ports, claim). A failure a
 retry elsewhere may cure goes back to the conductor (``reschedule``, host and
@@ -75,6 +77,16 @@ def image_system_metadata(image: dict[str, Any]) -> dict[str, str]:
             if image.get(key) not in (None, "")}
 
 
+def no_volumes(instance: dict[str, Any], request_spec: dict[str, Any]) -> bool:
+    """Whether a first build has no volume to connect, known from the boot request's
+    block devices alone (no conductor call): volumes are attached to an instance
+    that ran (launched_at set), never to one still building for the first time."""
+    mappings = request_spec.get("block_device_mapping")
+    return (instance.get("launched_at") is None and isinstance(mappings, list)
+            and not any(isinstance(m, dict) and m.get("destination_type") == "volume"
+                        for m in mappings))
+
+
 def vif_waiter(node: base.Node, instance_uuid: str,
                network_info: list[dict[str, Any]]) -> events.EventGroup | None:
     """Waiters for ``network-vif-plugged`` of the ports not ACTIVE yet, when the
@@ -130,6 +142,7 @@ class Build:
         self.guest: model.Instance | None = None
         self.block_device_info = model.BlockDeviceInfo()
         self.claimed = False
+        self._store_network_info = False
 
     def run(self) -> None:
         try:
@@ -155,22 +168,35 @@ class Build:
                                          expected_task_state=expected)
 
     def _networking(self) -> None:
-        self._update({"task_state": states.NETWORKING, "host": self.node.host,
-                      "node": self.node_name}, _BUILD_STATES)
+        """Ports for the instance (task_state networking was set when the build
+        took the instance, see :func:`build_and_run_instance`)."""
         spec = self.request_spec
         requested = spec.get("requested_networks", spec.get("networks"))
         groups = spec.get("security_groups") or self.instance.get("security_groups") or []
         self.network_info = self.node.neighbours.allocate_for_instance(
             self.ctxt, self.instance, requested, [str(g) for g in groups], self.node.host)
-        self._update({"network_info": self.network_info}, states.NETWORKING)
+        # Stored with the next state change (block devices or spawning): one update
+        # less per build. A failure before then still releases the ports (the node
+        # keeps them in self.network_info; deallocation finds them by device_id).
+        self._store_network_info = True
+
+    def _next_state(self, values: dict[str, Any], expected: Any) -> None:
+        """A state change of the build, with the network_info not stored yet."""
+        if self._store_network_info:
+            values = dict(values, network_info=self.network_info)
+        self._update(values, expected)
+        self._store_network_info = False
 
     def _block_devices(self) -> list[dict[str, Any]]:
         """Connect the volumes the API reserved (boot from volume, extra volumes)."""
+        if no_volumes(self.instance, self.request_spec):
+            self.block_device_info = self.node.block_device_info(self.ctxt, self.instance, [])
+            return []
         bdms = self.node.conductor.bdm_get_by_instance(self.ctxt, self.uuid)
         pending = [b for b in bdms if b.get("destination_type") == "volume"
                    and b.get("attachment_id") and not b.get("connection_info")]
         if pending:
-            self._update({"task_state": states.BLOCK_DEVICE_MAPPING}, states.NETWORKING)
+            self._next_state({"task_state": states.BLOCK_DEVICE_MAPPING}, states.NETWORKING)
             for bdm in pending:
                 info = self.node.neighbours.volume_connect(
                     self.ctxt, str(bdm["attachment_id"]), guest_mod.connector(self.node),
@@ -184,7 +210,7 @@ class Build:
         before = (states.BLOCK_DEVICE_MAPPING
                   if self.instance.get("task_state") == states.BLOCK_DEVICE_MAPPING
                   else states.NETWORKING)
-        self._update({"task_state": states.SPAWNING}, before)
+        self._next_state({"task_state": states.SPAWNING}, before)
         image_ref = self.instance.get("image_ref")
         image = self.node.neighbours.get_image(self.ctxt, str(image_ref)) if image_ref else None
         self.guest = base.driver_instance(self.instance)
@@ -276,16 +302,19 @@ def build_and_run_instance(node: base.Node, ctxt: Any, instance_uuid: str,
                            request_spec: dict[str, Any], limits: dict[str, Any],
                            node_name: str) -> None:
     with node.lock(instance_uuid):
+        # One conductor call takes the instance for this host (task_state networking)
+        # and checks that it is still building, not being deleted.
         try:
-            instance = node.get(ctxt, instance_uuid)
+            instance = node.update(ctxt, instance_uuid, {
+                "task_state": states.NETWORKING, "host": node.host,
+                "node": node_name or node.host}, expected_task_state=_BUILD_STATES,
+                expected_vm_state=[states.BUILDING])
         except exception.InstanceNotFound:
             LOG.info("Instance %s was deleted before its build started", instance_uuid)
             return
-        if instance.get("task_state") == states.DELETING or \
-                instance.get("vm_state") != states.BUILDING:
-            LOG.info("Not building instance %(uuid)s: it is %(vm)s/%(task)s",
-                     {"uuid": instance_uuid, "vm": instance.get("vm_state"),
-                      "task": instance.get("task_state")})
+        except (exception.UnexpectedTaskStateError, exception.UnexpectedVMStateError) as err:
+            LOG.info("Not building instance %(uuid)s: %(err)s",
+                     {"uuid": instance_uuid, "err": base.error_message(err)})
             return
         Build(node, ctxt, instance, request_spec, limits, node_name).run()
 

@@ -81,6 +81,12 @@ def get_diagnostics(node: base.Node, ctxt: Any, instance_uuid: str) -> dict[str,
     }
 
 
+def get_driver_diagnostics(node: base.Node, ctxt: Any, instance_uuid: str) -> dict[str, Any]:
+    """The driver's free-form diagnostics (the API's shape before 2.48)."""
+    _instance, guest = _guest(node, ctxt, instance_uuid)
+    return dict(node.driver.get_diagnostics(guest))
+
+
 # -- volumes -----------------------------------------------------------------------------
 
 

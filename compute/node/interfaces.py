@@ -12,9 +12,10 @@ Events (``os-server-external-events`` relayed by the API):
 Events never take the instance's lock: a build holds it while it waits for
 exactly these events.
 
-Hot-plug needs driver methods ``attach_interface(context, instance, image_meta,
-vif)`` and ``detach_interface(context, instance, vif)``, outside the base
-interface; a driver without them answers 409 (InterfaceHotplugNotSupported).
+Hot-plug uses the driver's optional ``attach_interface(context, instance,
+image_meta, vif)`` and ``detach_interface(context, instance, vif)``; a driver
+whose ``supports_interface_hotplug`` is false (or that lacks them) answers 409
+(InterfaceHotplugNotSupported) before any port is made.
 """
 from __future__ import annotations
 
@@ -72,8 +73,8 @@ def forget_port(node: base.Node, ctxt: Any, instance_uuid: str, port_id: str) ->
     entry = next((vif for vif in network_info if vif.get("id") == port_id), None)
     if entry is None:
         return False
-    unplug = getattr(node.driver, "detach_interface", None)
-    if callable(unplug):
+    unplug = _hotplug_method(node, "detach_interface")
+    if unplug is not None:
         try:
             unplug(ctxt, base.driver_instance(instance), base.vif(entry))
         except Exception:
@@ -83,9 +84,16 @@ def forget_port(node: base.Node, ctxt: Any, instance_uuid: str, port_id: str) ->
     return True
 
 
-def _hotplug(node: base.Node, instance_uuid: str, method: str) -> Any:
+def _hotplug_method(node: base.Node, method: str) -> Any:
+    if not getattr(node.driver, "supports_interface_hotplug", True):
+        return None
     found = getattr(node.driver, method, None)
-    if not callable(found):
+    return found if callable(found) else None
+
+
+def _hotplug(node: base.Node, instance_uuid: str, method: str) -> Any:
+    found = _hotplug_method(node, method)
+    if found is None:
         raise exception.InterfaceHotplugNotSupported(driver=node.driver.name,
                                                      instance_uuid=instance_uuid)
     return found

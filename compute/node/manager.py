@@ -29,6 +29,7 @@ from compute.node import neighbours as neighbours_mod
 from compute.node import power
 from compute.node import recovery
 from compute.node import resize
+from compute.node import shelve
 from compute.node import snapshot
 from compute.virt import driver as virt_driver
 from compute.virt import exception as virt_exception
@@ -51,6 +52,10 @@ def _sync_power_state_spacing(conf: cfg.ConfigOpts) -> float:
     return float(conf.compute.sync_power_state_interval)
 
 
+def _shelved_poll_spacing(conf: cfg.ConfigOpts) -> float:
+    return float(conf.compute.shelved_poll_interval)
+
+
 class InlineExecutor(concurrent.futures.Executor):
     """Runs submitted work at once in the caller's thread (tests, tools)."""
 
@@ -66,7 +71,7 @@ class InlineExecutor(concurrent.futures.Executor):
 class ComputeManager:
     """The compute node's RPC endpoint."""
 
-    RPC_API_VERSION = "1.0"
+    RPC_API_VERSION = "1.1"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, driver: virt_driver.ComputeDriver,
@@ -104,6 +109,10 @@ class ComputeManager:
     @rpc_service.periodic_task(_sync_power_state_spacing)
     def _sync_power_states(self, ctxt: Any) -> None:
         power.sync_power_states(self.node, ctxt)
+
+    @rpc_service.periodic_task(_shelved_poll_spacing)
+    def _poll_shelved_instances(self, ctxt: Any) -> None:
+        shelve.offload_old_shelved(self.node, ctxt)
 
     # -- build and delete ---------------------------------------------------------
 
@@ -152,6 +161,21 @@ class ComputeManager:
         snapshot.snapshot_instance(self.node, ctxt, instance_uuid, image_id, backup_type,
                                    rotation)
 
+    # -- shelving -------------------------------------------------------------------
+
+    def shelve_instance(self, ctxt: Any, instance_uuid: str, image_id: str | None,
+                        clean_shutdown: bool = True) -> None:
+        shelve.shelve_instance(self.node, ctxt, instance_uuid, image_id, clean_shutdown)
+
+    def shelve_offload_instance(self, ctxt: Any, instance_uuid: str,
+                                clean_shutdown: bool = True) -> None:
+        shelve.shelve_offload_instance(self.node, ctxt, instance_uuid, clean_shutdown)
+
+    def unshelve_instance(self, ctxt: Any, instance_uuid: str, node: str | None = None,
+                          limits: dict[str, Any] | None = None) -> None:
+        self._builds.submit(_logged, shelve.unshelve_instance, self.node, ctxt,
+                            instance_uuid, node, limits)
+
     # -- resize and cold migration ------------------------------------------------
 
     def prep_resize(self, ctxt: Any, instance_uuid: str, flavor: dict[str, Any],
@@ -187,7 +211,10 @@ class ComputeManager:
         return guest.get_vnc_console(self.node, ctxt, instance_uuid)
 
     @rpc.expected(*_CALL_ERRORS)
-    def get_diagnostics(self, ctxt: Any, instance_uuid: str) -> dict[str, Any]:
+    def get_diagnostics(self, ctxt: Any, instance_uuid: str,
+                        standard: bool = True) -> dict[str, Any]:
+        if not standard:
+            return guest.get_driver_diagnostics(self.node, ctxt, instance_uuid)
         return guest.get_diagnostics(self.node, ctxt, instance_uuid)
 
     # -- events, interfaces, volumes ------------------------------------------------

@@ -117,7 +117,8 @@ class RestNeighbours:
 
     # -- image
     def get_image(self, ctxt: Any, image_id: str) -> dict[str, Any]:
-        return image.get_image(self.conf, ctxt, image_id)
+        # Kept a few seconds: the node's builds of one image ask the image service once.
+        return image.get_image_cached(self.conf, ctxt, image_id)
 
     def download_image(self, ctxt: Any, image_id: str, dest_path: str) -> None:
         image.download(self.conf, ctxt, image_id, dest_path)

@@ -7,7 +7,10 @@ that cannot do it leaves ``supports_snapshot`` false and the API answers 501.
 The cold migration/resize hooks (``migrate_disk_and_power_off``,
 ``finish_migration``, ``confirm_migration``, ``finish_revert_migration``) are
 optional the same way: ``supports_migration`` false makes the node refuse a
-resize with a clear 409 before anything changes.
+resize with a clear 409 before anything changes. Interface hot-plug
+(``attach_interface``/``detach_interface``) is optional too: a driver that
+cannot do it leaves ``supports_interface_hotplug`` false and the node answers
+409 before it creates a port.
 
 Power-state rules every implementation follows (the fake is the reference and
 the contract tests in tests/unit/compute/ check them):
@@ -26,6 +29,10 @@ the contract tests in tests/unit/compute/ check them):
 * Volumes attach to a guest in any state but SUSPENDED (``InstanceInvalidState``);
   a mountpoint in use is ``DeviceIsBusy``, detaching one that holds nothing is
   ``DiskNotFound``.
+* Interfaces hot-plug into a guest in any state but SUSPENDED
+  (``InstanceInvalidState``), live when it runs and in its definition; a VIF the
+  guest already has (same tap or MAC) is ``DeviceIsBusy``; detaching one it does
+  not have is a no-op (the port may be gone from the guest already).
 """
 from __future__ import annotations
 
@@ -56,6 +63,7 @@ class ComputeDriver(abc.ABC):
     name: ClassVar[str] = "base"
     supports_snapshot: ClassVar[bool] = False
     supports_migration: ClassVar[bool] = False
+    supports_interface_hotplug: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:
@@ -183,6 +191,15 @@ class ComputeDriver(abc.ABC):
             (a suspended guest), DeviceDetachFailed when the guest does not let go.
         """
 
+    def get_diagnostics(self, instance: model.Instance) -> dict[str, Any]:
+        """Nova's free-form diagnostics of the guest (the API's shape before
+        microversion 2.48): by default its state and size.
+
+        :raises: InstanceNotFound.
+        """
+        return {"state": self.get_info(instance).state.label,
+                "memory": instance.memory_mb * 1024, "vcpus": instance.vcpus}
+
     @abc.abstractmethod
     def get_vnc_console(self, instance: model.Instance) -> dict[str, Any]:
         """Where the guest's VNC server listens: ``{"host": str, "port": int}``
@@ -199,6 +216,32 @@ class ComputeDriver(abc.ABC):
         :raises: SnapshotNotSupported unless the driver overrides this.
         """
         raise exception.SnapshotNotSupported(driver=self.name)
+
+    # -- interface hot-plug (optional; see ``supports_interface_hotplug``) ----
+
+    def attach_interface(self, context: Any, instance: model.Instance,
+                         image_meta: model.ImageMeta, vif: model.VIF) -> None:
+        """Plug a virtual NIC for ``vif`` into the guest: live when it runs, and in
+        its definition for the next boots (its tap, ``vif.tap_name``, is left for
+        the network agent to plug, as at spawn).
+
+        :raises: InterfaceHotplugNotSupported unless the driver overrides this,
+            InstanceNotFound, InstanceInvalidState (a suspended guest),
+            DeviceIsBusy (the guest has that NIC), InterfaceAttachFailed.
+        """
+        raise exception.InterfaceHotplugNotSupported(driver=self.name)
+
+    def detach_interface(self, context: Any, instance: model.Instance,
+                         vif: model.VIF) -> None:
+        """Unplug ``vif``'s NIC from the guest's definition and, when it runs,
+        from the guest (waiting for it to let go). A NIC the guest does not have
+        is not an error.
+
+        :raises: InterfaceHotplugNotSupported unless the driver overrides this,
+            InstanceNotFound, InstanceInvalidState (a suspended guest),
+            DeviceDetachFailed when the guest does not let go.
+        """
+        raise exception.InterfaceHotplugNotSupported(driver=self.name)
 
     # -- cold migration and resize (optional; see ``supports_migration``) ----
     #

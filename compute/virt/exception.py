@@ -124,3 +124,11 @@ class MigrationNotSupported(exception.Conflict):
 
 class ResizeRefused(exception.Invalid):
     msg_fmt = "Instance %(instance_id)s cannot be resized: %(reason)s"
+
+
+class InterfaceHotplugNotSupported(exception.Conflict):
+    msg_fmt = "The %(driver)s driver cannot attach or detach interfaces."
+
+
+class InterfaceAttachFailed(exception.Invalid):
+    msg_fmt = "Interface %(port_id)s could not be attached. Reason: %(reason)s"

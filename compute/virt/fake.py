@@ -9,7 +9,8 @@ Tests can reach behind the hypervisor: ``set_power_state`` (a guest that shut
 itself down or crashed) and ``fail_next`` (the next call of an operation
 raises), which is how the node manager's error paths are exercised.
 ``volumes`` of a guest are what ``attach_volume`` recorded (target device ->
-connection info).
+connection info); its ``network_info`` gains and loses the VIFs
+``attach_interface`` and ``detach_interface`` plug and unplug.
 """
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ class FakeDriver(driver.ComputeDriver):
     name: ClassVar[str] = "fake"
     supports_snapshot: ClassVar[bool] = True
     supports_migration: ClassVar[bool] = True
+    supports_interface_hotplug: ClassVar[bool] = True
 
     def __init__(self, host: str = "fake-host", vcpus: int = DEFAULT_VCPUS,
                  memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB,
@@ -246,6 +248,28 @@ class FakeDriver(driver.ComputeDriver):
             guest = self._guest(instance.uuid)
             return model.InstanceInfo(state=guest.state, internal_id=str(guest.domain_id))
 
+    def get_diagnostics(self, instance: model.Instance) -> dict[str, Any]:
+        """Counters in the libvirt driver's shape (made up, but consistent)."""
+        with self._lock:
+            guest = self._guest(instance.uuid)
+            running = guest.state == power_state.RUNNING
+            found: dict[str, Any] = {
+                "state": guest.state.label, "memory": instance.memory_mb * 1024,
+                "memory-actual": instance.memory_mb * 1024 if running else 0}
+            for cpu in range(instance.vcpus):
+                found["cpu%d_time" % cpu] = 17300000000 if running else 0
+            for name in [guest.root_target] + sorted(guest.volumes):
+                found.update({name + "_read": 262144, name + "_read_req": 112,
+                              name + "_write": 5778432, name + "_write_req": 488,
+                              name + "_errors": -1})
+            for vif in guest.network_info:
+                tap = vif.tap_name
+                found.update({tap + "_rx": 2070139, tap + "_rx_packets": 26701,
+                              tap + "_rx_errors": 0, tap + "_rx_drop": 0,
+                              tap + "_tx": 140208, tap + "_tx_packets": 662,
+                              tap + "_tx_errors": 0, tap + "_tx_drop": 0})
+            return found
+
     def get_console_output(self, instance: model.Instance) -> str:
         with self._lock:
             self._maybe_fail("get_console_output")
@@ -271,6 +295,31 @@ class FakeDriver(driver.ComputeDriver):
             guest = self._volume_guest(instance, "detach_volume")
             if guest.volumes.pop(target, None) is None:
                 raise exception.DiskNotFound(location=mountpoint)
+
+    def attach_interface(self, context: Any, instance: model.Instance,
+                         image_meta: model.ImageMeta, vif: model.VIF) -> None:
+        with self._lock:
+            self._maybe_fail("attach_interface")
+            guest = self._volume_guest(instance, "attach_interface")
+            if any(v.tap_name == vif.tap_name or v.mac == vif.mac
+                   for v in guest.network_info):
+                raise exception.DeviceIsBusy(device=vif.tap_name)
+            guest.network_info += (vif,)
+            if guest.state == power_state.RUNNING:
+                guest.console.append("virtio_net: %s (%s) attached" % (vif.tap_name, vif.mac))
+
+    def detach_interface(self, context: Any, instance: model.Instance,
+                         vif: model.VIF) -> None:
+        with self._lock:
+            self._maybe_fail("detach_interface")
+            guest = self._volume_guest(instance, "detach_interface")
+            guest.network_info = tuple(v for v in guest.network_info
+                                       if v.port_id != vif.port_id)
+
+    def get_vifs(self, instance_uuid: str) -> list[model.VIF]:
+        """The VIFs the guest has now (spawned with, then hot-plugged)."""
+        with self._lock:
+            return list(self._guest(instance_uuid).network_info)
 
     def get_vnc_console(self, instance: model.Instance) -> dict[str, Any]:
         with self._lock:

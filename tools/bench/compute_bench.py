@@ -3,15 +3,18 @@
 scheduler decision time, daemon memory.
 
     python tools/bench/compute_bench.py [--servers 200] [--nodes 10] [--clients 4]
-        [--network auto|none|one] [--hosts 1000] [--decisions 100]
-        [--skip-boots] [--skip-scheduler]
+        [--network auto|none|one] [--report-interval 10] [--hosts 1000]
+        [--decisions 100] [--skip-boots] [--skip-scheduler]
 
 Boots (unless ``--skip-boots``): starts ``stratus-identity-api``, the image
 service, ``stratus-network-server`` and the compute api, conductor, scheduler,
 metadata and ``--nodes`` ``stratus-compute-node`` processes (fake driver, hosts
 ``bench-node-01`` ...) on scratch state (SQLite, a RabbitMQ vhost of their own
 made with ``rabbitmqctl``: run as root where RabbitMQ runs), the fixture of
-tests/functional/compute/conftest.py. Then ``--clients`` threads POST
+tests/functional/compute/conftest.py, with the daemons' heartbeats every
+``--report-interval`` seconds (Nova's default 10; the functional tests' fixture
+beats every second, which costs the conductor and the nodes a heartbeat call per
+daemon per second). Then ``--clients`` threads POST
 ``--servers`` servers (flavor 64 MiB / 1 vCPU / 1 GiB; networks ``none`` when
 the API offers microversion 2.37, else one shared network: ``--network``
 forces it) while one poller lists ``/servers/detail?status=BUILD`` every 0.1 s:
@@ -338,6 +341,8 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--network", choices=["auto", "none", "one"], default="auto")
+    parser.add_argument("--report-interval", type=int, default=10,
+                        help="seconds between the daemons' heartbeats")
     parser.add_argument("--hosts", type=int, default=1000,
                         help="hosts for the scheduler decision time")
     parser.add_argument("--decisions", type=int, default=100)
@@ -361,7 +366,9 @@ def main() -> None:
         identity = fx.IdentityCloud(os.path.join(state, "identity"))
         nodes = tuple("bench-node-%02d" % (i + 1) for i in range(args.nodes))
         cloud = cfx.ComputeCloud(os.path.join(state, "compute"), identity, nodes=nodes,
-                                 debug=False, wait_nodes=False)
+                                 debug=False, wait_nodes=False,
+                                 extra_conf="[DEFAULT]\nreport_interval = %d"
+                                 % args.report_interval)
         cloud.wait_nodes(timeout=120)
         print("cloud of %d daemons up in %.1f s (state %s)" % (
             len(cloud.daemons) + 4, time.monotonic() - start, state))

@@ -74,6 +74,7 @@ class LibvirtDriver(driver.ComputeDriver):
     name: ClassVar[str] = "libvirt"
     supports_snapshot: ClassVar[bool] = True
     supports_migration: ClassVar[bool] = True
+    supports_interface_hotplug: ClassVar[bool] = True
 
     def __init__(self, conf: cfg.ConfigOpts, host: str = "",
                  fetch_image: driver.FetchImageCallback | None = None, *,
@@ -413,6 +414,12 @@ class LibvirtDriver(driver.ComputeDriver):
             xml = ET.fromstring(dom.XMLDesc(0))
         return guest.console_output(instance.uuid, guest.console_log_path(xml))
 
+    def get_diagnostics(self, instance: model.Instance) -> dict[str, Any]:
+        dom = self.hypervisor.lookup(instance.uuid)
+        with self.hypervisor.translate(instance.uuid, exception.InstanceNotReady,
+                                       instance_id=instance.uuid):
+            return guest.diagnostics(dom)
+
     def get_vnc_console(self, instance: model.Instance) -> dict[str, Any]:
         dom = self.hypervisor.lookup(instance.uuid)
         with self.hypervisor.translate(instance.uuid, exception.ConsoleTypeUnavailable,
@@ -450,6 +457,31 @@ class LibvirtDriver(driver.ComputeDriver):
                            timeout=self.conf.libvirt.device_detach_timeout,
                            clock=self._clock, sleep=self._sleep)
         LOG.info("Volume at %s detached from instance %s", mountpoint, instance.uuid)
+
+    # -- interfaces (hot-plug in :mod:`.hotplug`) -----------------------------------------
+
+    def attach_interface(self, context: Any, instance: model.Instance,
+                         image_meta: model.ImageMeta, vif: model.VIF) -> None:
+        dom = self._volume_guest(instance, "attach_interface")
+        with self.hypervisor.translate(instance.uuid, exception.InterfaceAttachFailed,
+                                       port_id=vif.port_id):
+            hotplug.attach_interface(dom, config.GuestInterface.from_vif(vif))
+        LOG.info("Port %s attached to instance %s as %s", vif.port_id, instance.uuid,
+                 vif.tap_name)
+
+    def detach_interface(self, context: Any, instance: model.Instance,
+                         vif: model.VIF) -> None:
+        dom = self._volume_guest(instance, "detach_interface")
+        with self.hypervisor.translate(instance.uuid, exception.DeviceDetachFailed,
+                                       device=vif.tap_name):
+            found = hotplug.detach_interface(
+                dom, vif.mac, vif.tap_name, timeout=self.conf.libvirt.device_detach_timeout,
+                clock=self._clock, sleep=self._sleep)
+        if not found:
+            LOG.warning("Instance %s has no interface %s (port %s) to detach",
+                        instance.uuid, vif.mac, vif.port_id)
+            return
+        LOG.info("Port %s detached from instance %s", vif.port_id, instance.uuid)
 
     def _volume_guest(self, instance: model.Instance, method: str) -> Any:
         found = self._guest(instance, method, _ANY - {power_state.SUSPENDED})

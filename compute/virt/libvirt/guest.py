@@ -258,3 +258,37 @@ def undefine(dom: Any) -> None:
                 return
             if flags is None or code not in libvirt_host.UNSUPPORTED:
                 raise
+
+
+def diagnostics(dom: Any) -> dict[str, Any]:
+    """Nova's libvirt diagnostics (the free-form shape before microversion 2.48):
+    state, memory (KiB), per-vCPU time, and each disk's and vNIC's counters
+    (what libvirt cannot tell is left out)."""
+    info = dom.info()  # [state, max memory KiB, memory KiB, vcpus, cpu time ns]
+    found: dict[str, Any] = {"state": power_state(dom).label, "memory": int(info[1])}
+    if not active(dom):
+        return found
+    with contextlib.suppress(libvirt.libvirtError):
+        for index, vcpu in enumerate(dom.vcpus()[0]):
+            found["cpu%d_time" % index] = int(vcpu[2])
+    with contextlib.suppress(libvirt.libvirtError):
+        for key, value in dom.memoryStats().items():
+            found["memory-" + key] = int(value)
+    xml = ET.fromstring(dom.XMLDesc(0))
+    for disk in xml.findall("./devices/disk/target"):
+        dev = disk.get("dev")
+        with contextlib.suppress(libvirt.libvirtError):
+            if dev:
+                rd_req, rd_bytes, wr_req, wr_bytes, errs = dom.blockStats(dev)
+                found.update({dev + "_read_req": rd_req, dev + "_read": rd_bytes,
+                              dev + "_write_req": wr_req, dev + "_write": wr_bytes,
+                              dev + "_errors": errs})
+    for nic in xml.findall("./devices/interface/target"):
+        dev = nic.get("dev")
+        with contextlib.suppress(libvirt.libvirtError):
+            if dev:
+                stats = dom.interfaceStats(dev)
+                names = ("_rx", "_rx_packets", "_rx_errors", "_rx_drop",
+                         "_tx", "_tx_packets", "_tx_errors", "_tx_drop")
+                found.update({dev + name: int(v) for name, v in zip(names, stats, strict=False)})
+    return found

@@ -8,6 +8,10 @@ unplug the guest must acknowledge): again every few seconds until the disk is
 gone from the live XML, or ``timeout``. CHAP passwords of iSCSI volumes live in
 libvirt secrets (usage type iscsi, named by :func:`volume.secret_usage`),
 defined before the disk needs them and removed with it.
+
+Interfaces (``attach_interface``/``detach_interface``) go the same way: the
+``<interface type='ethernet'>`` of the VIF (tap ``tap<port id[:11]>``, left for
+the network agent to plug), found again by its MAC address.
 """
 from __future__ import annotations
 
@@ -65,28 +69,78 @@ def detach(conn: Any, dom: Any, connection_info: Mapping[str, Any], target: str,
         dom.detachDeviceFlags(ET.tostring(persistent, encoding="unicode"),
                               libvirt.VIR_DOMAIN_AFFECT_CONFIG)
     if live is not None:
-        _detach_live(dom, ET.tostring(live, encoding="unicode"), target, mountpoint,
+        _detach_live(dom, ET.tostring(live, encoding="unicode"),
+                     lambda xml: guest.find_disk(xml, target), mountpoint,
                      timeout, clock, sleep)
     delete_secret(conn, connection_info, target)
 
 
-def _detach_live(dom: Any, xml: str, target: str, mountpoint: str, timeout: float,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+def find_interface(xml: ET.Element | None, mac: str) -> ET.Element | None:
+    """The ``<interface>`` of ``xml`` with MAC address ``mac``."""
+    if xml is None:
+        return None
+    for iface in xml.findall("devices/interface"):
+        element = iface.find("mac")
+        if element is not None and (element.get("address") or "").lower() == mac.lower():
+            return iface
+    return None
+
+
+def attach_interface(dom: Any, iface: config.GuestInterface) -> None:
+    """Plug ``iface`` into ``dom`` (live too when it runs).
+
+    :raises: DeviceIsBusy when the domain has a NIC with its MAC or tap; libvirtError.
+    """
+    for xml in guest.xmls(dom):
+        if xml is None:
+            continue
+        if find_interface(xml, iface.mac) is not None or any(
+                t.get("dev") == iface.tap for t in xml.findall("devices/interface/target")):
+            raise exception.DeviceIsBusy(device=iface.tap)
+    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    if guest.active(dom):
+        flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+    dom.attachDeviceFlags(config.interface_xml(iface), flags)
+
+
+def detach_interface(dom: Any, mac: str, device: str, *, timeout: float,
+                     clock: Callable[[], float], sleep: Callable[[float], None]) -> bool:
+    """Unplug the NIC with MAC ``mac`` from ``dom``'s definition and, when it
+    runs, from the guest. Returns False when the domain has no such NIC.
+
+    :raises: DeviceDetachFailed (the guest kept it), libvirtError.
+    """
+    persistent, live = (find_interface(xml, mac) for xml in guest.xmls(dom))
+    if persistent is None and live is None:
+        return False
+    if persistent is not None:
+        dom.detachDeviceFlags(ET.tostring(persistent, encoding="unicode"),
+                              libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    if live is not None:
+        _detach_live(dom, ET.tostring(live, encoding="unicode"),
+                     lambda xml: find_interface(xml, mac), device, timeout, clock, sleep)
+    return True
+
+
+def _detach_live(dom: Any, xml: str, find: Callable[[ET.Element], ET.Element | None],
+                 device: str, timeout: float, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+    """Ask the running guest to release the device ``find`` locates in its live
+    XML, again every few seconds, until it is gone or ``timeout`` passed."""
     deadline = clock() + timeout
     asked = None
-    while guest.active(dom) and guest.find_disk(ET.fromstring(dom.XMLDesc(0)),
-                                                target) is not None:
+    while guest.active(dom) and find(ET.fromstring(dom.XMLDesc(0))) is not None:
         now = clock()
         if now >= deadline:
             raise exception.DeviceDetachFailed(
-                device=mountpoint, reason="the guest did not release it within %d s" % timeout)
+                device=device, reason="the guest did not release it within %d s" % timeout)
         if asked is None or now - asked >= DETACH_RETRY_INTERVAL:
             try:
                 dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
             except libvirt.libvirtError as err:
                 if libvirt_host.is_connection_error(err):
                     raise
-                LOG.debug("Live detach of %s: %s", target, err)
+                LOG.debug("Live detach of %s: %s", device, err)
             asked = now
         sleep(POLL_INTERVAL)
 

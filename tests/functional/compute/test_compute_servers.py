@@ -249,6 +249,34 @@ def check_image_create(world: World,
     assert image_api.delete("/v2/images/%s" % image_id).status_code == 204
 
 
+def check_shelve_and_unshelve(world: World, booted: dict[str, Any]) -> None:
+    """shelve offloads at once (shelved_offload_time 0): the guest leaves the host
+    and its snapshot waits in the image service; unshelve schedules it again."""
+    server_id = booted["id"]
+    world.sdk.compute.shelve_server(server_id)
+    server = wait_server(world, server_id, "SHELVED_OFFLOADED")
+    admin_view = world.admin.get("/servers/%s" % server_id).json()["server"]
+    assert admin_view["OS-EXT-SRV-ATTR:host"] is None, admin_view
+    image_api = world.cloud.image_api(world.cloud.session(*DEMO))
+    shelved = [i for i in image_api.get("/v2/images").json()["images"]
+               if i.get("instance_uuid") == server_id and i["name"].endswith("-shelved")]
+    assert [i["status"] for i in shelved] == ["active"], shelved
+    assert_error(world.admin.get("/servers/%s/diagnostics" % server_id), 409)
+    world.cloud.openstack("server", "unshelve", server_id, env=world.demo_env())
+    server = wait_server(world, server_id, "ACTIVE")
+    assert server["OS-EXT-STS:power_state"] == 1, server
+    admin_view = world.admin.get("/servers/%s" % server_id).json()["server"]
+    assert admin_view["OS-EXT-SRV-ATTR:host"] == NODE, admin_view
+    deadline = time.monotonic() + 15
+    while image_api.get("/v2/images/%s" % shelved[0]["id"]).status_code != 404:
+        assert time.monotonic() < deadline, "the shelved image outlived the unshelve"
+        time.sleep(0.2)
+    resp = world.demo.get("/servers/%s/os-server-password" % server_id)
+    assert resp.status_code == 200 and resp.json() == {"password": ""}, resp.text
+    resp = world.admin.get("/servers/%s/diagnostics" % server_id)
+    assert resp.status_code == 200 and resp.json()["state"] == "running", resp.text
+
+
 def check_console_log(world: World, booted: dict[str, Any]) -> None:
     out = world.cloud.openstack("console", "log", "show", booted["id"],
                                 env=world.demo_env()).stdout
@@ -373,6 +401,7 @@ LIFECYCLE = [
     ("resize + confirm", check_resize_and_confirm),
     ("resize + revert", check_resize_and_revert),
     ("server image create", check_image_create),
+    ("shelve (offloaded at once) + unshelve", check_shelve_and_unshelve),
     ("console log show", check_console_log),
     ("os-instance-actions", check_instance_actions),
     ("os-hypervisors and os-services", check_hypervisors_and_services),

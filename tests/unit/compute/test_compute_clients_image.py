@@ -220,3 +220,36 @@ def test_unreachable_service_is_503(tmp_path: pathlib.Path) -> None:
         assert caught.value.code == 503
     finally:
         base.reset()
+
+
+def test_get_image_cached_asks_once_per_caller_and_image(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    asked: list[tuple[str, str]] = []
+    records = {"img-1": {"id": "img-1", "status": "active", "tags": ["a"]},
+               "img-2": {"id": "img-2", "status": "queued"}}
+
+    def get_image(conf: Any, ctxt: Any, image_id: str) -> dict[str, Any]:
+        asked.append((ctxt.auth_token, image_id))
+        return dict(records[image_id])
+    monkeypatch.setattr(glance, "get_image", get_image)
+    now = [1000.0]
+    monkeypatch.setattr(clients.time, "monotonic", lambda: now[0])
+    glance.clear_image_cache()
+    alice = SimpleNamespace(auth_token="tok-a", project_id="p1")
+    bob = SimpleNamespace(auth_token="tok-b", project_id="p2")
+    first = glance.get_image_cached(None, alice, "img-1")
+    first["tags"].append("changed by the caller")
+    again = glance.get_image_cached(None, alice, "img-1")
+    assert again == {"id": "img-1", "status": "active", "tags": ["a"]}
+    glance.get_image_cached(None, bob, "img-1")  # another caller asks itself
+    glance.get_image_cached(None, alice, "img-2")
+    glance.get_image_cached(None, alice, "img-2")  # not active: never kept
+    assert asked == [("tok-a", "img-1"), ("tok-b", "img-1"), ("tok-a", "img-2"),
+                     ("tok-a", "img-2")]
+    now[0] += glance.CACHE_SECONDS
+    records["img-1"]["status"] = "deactivated"
+    assert glance.get_image_cached(None, alice, "img-1")["status"] == "deactivated"
+    assert asked[-1] == ("tok-a", "img-1")
+    glance.clear_image_cache()

@@ -203,3 +203,110 @@ def test_quotas_defaults_overrides_usage_and_checks(db: Any, store: Any) -> None
     assert quota.limits("p1")["instances"] == 10
     quota.update("p1", {"instances": 1})
     quota.check("p1", "u1", {"instances": 1}, recheck=True)
+
+
+def _statements(db: Any) -> list[str]:
+    import sqlalchemy as sa
+    seen: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: seen.append(statement))
+    return seen
+
+
+def test_reads_and_updates_carry_metadata_and_tags_in_few_statements(db: Any,
+                                                                     store: Any) -> None:
+    inst = store.create({"project_id": "p1", "user_id": "u1", "vm_state": "building",
+                         "task_state": states.SCHEDULING, "flavor": FLAVOR},
+                        metadata={"b": "2", "a": "1"})
+    other = _new(store)
+    store.set_tags(inst["uuid"], ["z", "y"])
+    seen = _statements(db)
+    got = store.get(inst["uuid"])
+    assert (got["metadata"], got["tags"]) == ({"b": "2", "a": "1"}, ["y", "z"])
+    assert list(got["metadata"]) == ["b", "a"]  # the order they were written in
+    assert len(seen) == 2  # the row, then metadata and tags in one statement
+    del seen[:]
+    got = store.update(inst["uuid"], {"task_state": states.NETWORKING, "host": "h1",
+                                      "launched_at": "2024-01-02T03:04:05.000000"},
+                       expected_task_state=[states.SCHEDULING, None],
+                       expected_vm_state=[states.BUILDING])
+    assert (got["task_state"], got["host"], got["launched_at"]) == (
+        states.NETWORKING, "h1", "2024-01-02T03:04:05.000000")
+    assert (got["metadata"], got["tags"]) == ({"b": "2", "a": "1"}, ["y", "z"])
+    assert len(seen) == 3  # the compare-and-set UPDATE, then the read back
+    assert got["updated_at"] and got == store.get(inst["uuid"])
+    listed = {i["uuid"]: i for i in store.get_all(project_id="p1")}
+    assert (listed[inst["uuid"]]["tags"], listed[other["uuid"]]["tags"]) == (["y", "z"], [])
+    assert listed[other["uuid"]]["metadata"] == {}
+    resized = store.update(other["uuid"], {"flavor": dict(FLAVOR, vcpus=3)})
+    assert resized["vcpus"] == 3 and resized["flavor"]["vcpus"] == 3
+
+
+def test_update_compare_and_set_sees_other_writers(db: Any, store: Any) -> None:
+    """The state check is in the UPDATE itself: a change made through another
+    connection (another process) meanwhile is never overwritten."""
+    inst = _new(store, vm_state=states.ACTIVE, task_state=None)
+    elsewhere = engine.Database(engine.create_engine(str(db.engine.url)))
+    try:
+        instances.InstanceStore(elsewhere).update(inst["uuid"],
+                                                  {"task_state": states.DELETING})
+    finally:
+        elsewhere.dispose()
+    with pytest.raises(exception.UnexpectedTaskStateError) as err:
+        store.update(inst["uuid"], {"task_state": states.REBOOTING}, expected_task_state=None)
+    assert err.value.kwargs["actual"] == states.DELETING
+    with pytest.raises(exception.UnexpectedVMStateError):
+        store.update(inst["uuid"], {"task_state": None},
+                     expected_task_state=states.DELETING, expected_vm_state=[states.STOPPED])
+    store.destroy(inst["uuid"])
+    with pytest.raises(exception.InstanceNotFound):
+        store.update(inst["uuid"], {"task_state": None})
+
+
+def test_action_events_close_the_latest_open_one(store: Any) -> None:
+    uuid = _new(store)["uuid"]
+    store.action_start(uuid, "create", "req-1", "u1", "p1")
+    store.action_event_finish(uuid, "req-1", "never_started", "Success", host="h1")
+    store.action_event_start(uuid, "req-1", "build", "h1")
+    store.action_event_finish(uuid, "req-1", "build", "Success")
+    store.action_event_start(uuid, "req-1", "build", "h2")
+    store.action_event_finish(uuid, "req-1", "build", "Error", "tb")
+    action = store.get_action(uuid, "req-1")
+    assert [(e["event"], e["result"], e["host"], e["traceback"]) for e in action["events"]] == [
+        ("never_started", "Success", "h1", None), ("build", "Success", "h1", None),
+        ("build", "Error", "h2", "tb")]
+    assert all(e["finish_time"] and e["start_time"] for e in action["events"])
+    assert action["message"] == "Error" and action["finish_time"]
+    assert action["updated_at"] == action["finish_time"]
+
+
+def test_quota_limits_layering_and_checks_count_only_what_is_limited(db: Any,
+                                                                     store: Any) -> None:
+    conf = cfg.ConfigOpts()
+    compute_conf.register_opts(conf)
+    conf([], default_config_files=[])
+    quota = quotas.QuotaService(conf, db)
+    quota.update_class("default", {"instances": 5, "cores": 7})
+    quota.update("p1", {"instances": 4})
+    quota.update("p1", {"instances": 3}, user_id="u1")
+    quota.update("p2", {"instances": 9})
+    assert (quota.limits("p1")["instances"], quota.limits("p1", "u1")["instances"],
+            quota.limits("p1", "u2")["instances"], quota.limits("p1")["cores"],
+            quota.limits("p3")["instances"]) == (4, 3, 4, 7, 5)
+    seen = _statements(db)
+    quota.limits("p1", "u1")
+    assert len(seen) == 1  # the default class's and the project's rows together
+    quota.update("p1", {"instances": -1, "cores": -1, "ram": -1}, force=True)
+    quota.update("p1", {"instances": -1}, user_id="u1", force=True)
+    _new(store)
+    del seen[:]
+    quota.check("p1", "u1", {"instances": 1, "cores": 1, "ram": 128})
+    assert len(seen) == 1  # unlimited: nothing counted
+    quota.update("p1", {"cores": 1}, force=True)
+    del seen[:]
+    with pytest.raises(exception.TooManyInstances) as err:
+        quota.check("p1", "u1", {"instances": 1, "cores": 1, "ram": 128})
+    assert "cores" in str(err.value) and "instances" not in str(err.value)
+    assert len(seen) == 2  # the limits, then the instances' sums only
+    assert quota.usage("p1", "u1") == {"instances": 1, "cores": 1, "ram": 128,
+                                       "server_groups": 0, "key_pairs": 0}

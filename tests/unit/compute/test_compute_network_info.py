@@ -86,12 +86,52 @@ def test_allocate_on_a_network_creates_and_binds_a_port(cloud: Cloud) -> None:
                 "ips": [{"address": address, "type": "fixed", "version": 4, "meta": {},
                          "floating_ips": []}],
                 "meta": {"dhcp_server": "10.10.0.3"}}]}}
-    # Ports are created as the user, bound with the service's credentials.
+    # The port is created and bound in one request, with the service's credentials
+    # (the user's right to the network checked first, as the user); a port made
+    # just now has no floating IP to look up.
+    seen = [s for s in cloud.gate.seen if s["path"].startswith("/v2.0/")]
+    create = [s for s in seen if s["method"] == "POST" and s["path"] == "/v2.0/ports"][-1]
+    assert create["token"] == "svc-token" and create["request_id"] == ctxt.global_id
+    assert not [s for s in seen if s["method"] == "PUT" and vif["id"] in s["path"]]
+    assert any(s["path"] == "/v2.0/networks/" + net["id"] and s["token"] == ctxt.auth_token
+               for s in seen)
+    assert not [s for s in seen if s["path"] == "/v2.0/floatingips" and vif["id"] in s["query"]]
+
+
+def test_fixed_ip_port_is_created_as_the_user_then_bound(cloud: Cloud) -> None:
+    proj = project()
+    net, _ = cloud.network(proj, cidr="10.13.0.0/24")
+    ctxt = cloud.user(proj)
+    [vif] = ni.allocate_for_instance(cloud.conf, ctxt, instance(proj),
+                                     [{"uuid": net["id"], "fixed_ip": "10.13.0.50"}], [], HOST)
+    port = admin_port(cloud, vif["id"])
+    assert (port["binding:host_id"], port["fixed_ips"][0]["ip_address"]) == (HOST, "10.13.0.50")
     seen = [s for s in cloud.gate.seen if s["path"].startswith("/v2.0/ports")]
     create = [s for s in seen if s["method"] == "POST"][-1]
     bind = [s for s in seen if s["method"] == "PUT" and vif["id"] in s["path"]][-1]
     assert create["token"] == ctxt.auth_token and bind["token"] == "svc-token"
     assert bind["request_id"] == ctxt.global_id
+
+
+def test_port_is_created_as_the_user_when_the_service_may_not(
+        cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    proj = project()
+    net, _ = cloud.network(proj, cidr="10.14.0.0/24")
+    ctxt = cloud.user(proj)
+    create = neutron.create_port
+    tokens: list[bool] = []
+
+    def refused_for_the_service(conf: Any, ctx: Any, body: Any, *, admin: bool = False) -> Any:
+        tokens.append(admin)
+        if admin:
+            raise exception.NetworkForbidden(reason="not here")
+        return create(conf, ctx, body, admin=admin)
+    monkeypatch.setattr(neutron, "create_port", refused_for_the_service)
+    [vif] = ni.allocate_for_instance(cloud.conf, ctxt, instance(proj), [{"uuid": net["id"]}],
+                                     [], HOST)
+    assert tokens == [True, False]
+    port = admin_port(cloud, vif["id"])
+    assert (port["binding:host_id"], port["project_id"]) == (HOST, proj)
 
 
 def test_auto_none_and_ambiguous(cloud: Cloud) -> None:
@@ -310,3 +350,27 @@ def test_refresh_with_floating_ip_and_addresses(cloud: Cloud) -> None:
 def test_addresses_of_nothing() -> None:
     assert ni.addresses([]) == {}
     assert ni.addresses(None) == {}
+
+
+def test_the_users_view_of_a_network_is_kept_a_few_seconds(cloud: Cloud) -> None:
+    proj = project()
+    ctxt = cloud.user(proj)
+    bare = cloud.call("POST", "/v2.0/networks", proj, {"network": {"name": "bare"}},
+                      status=201)["network"]
+    with pytest.raises(exception.NetworkRequiresSubnet):
+        ni.validate_networks(cloud.conf, ctxt, [{"uuid": bare["id"]}])
+    cloud.call("POST", "/v2.0/subnets", proj, {"subnet": {
+        "network_id": bare["id"], "ip_version": 4, "cidr": "10.15.0.0/24"}}, status=201)
+    # Not kept without subnets: the subnet added just now counts at once.
+    assert ni.validate_networks(cloud.conf, ctxt, [{"uuid": bare["id"]}]) == [
+        {"uuid": bare["id"]}]
+    del cloud.gate.seen[:]
+    ni.validate_networks(cloud.conf, ctxt, [{"uuid": bare["id"]}])
+    [vif] = ni.allocate_for_instance(cloud.conf, ctxt, instance(proj), [{"uuid": bare["id"]}],
+                                     [], HOST)
+    assert vif["network"]["label"] == "bare"
+    assert not [s for s in cloud.gate.seen if s["path"] == "/v2.0/networks/" + bare["id"]]
+    other = cloud.user(proj)  # another token asks for itself
+    ni.validate_networks(cloud.conf, other, [{"uuid": bare["id"]}])
+    assert [s["token"] for s in cloud.gate.seen
+            if s["path"] == "/v2.0/networks/" + bare["id"]] == [other.auth_token]

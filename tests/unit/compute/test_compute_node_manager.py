@@ -129,6 +129,72 @@ def test_cmd_builds_the_service(cloud: fx.Cloud, monkeypatch: Any) -> None:
 # -- builds ------------------------------------------------------------------------------
 
 
+def test_build_stores_network_info_with_spawning(
+        cloud: fx.Cloud, node: node_manager.ComputeManager,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three instance updates per build: networking, spawning (with the
+    network_info of the ports just allocated), active."""
+    seen: list[dict[str, Any]] = []
+    update = cloud.conductor.instance_update
+
+    def recording(ctxt: Any, instance_uuid: str, values: dict[str, Any],
+                  *args: Any, **kwargs: Any) -> Any:
+        seen.append(dict(values))
+        return update(ctxt, instance_uuid, values, *args, **kwargs)
+    monkeypatch.setattr(cloud.conductor, "instance_update", recording)
+    got, _ = _build(cloud, node)
+    assert [v.get("task_state", "-") for v in seen] == [
+        states.NETWORKING, states.SPAWNING, None]
+    assert seen[1]["network_info"] == got["network_info"] and len(got["network_info"]) == 1
+    assert "network_info" not in seen[0] and "network_info" not in seen[2]
+
+
+def _recording(cloud: fx.Cloud, monkeypatch: pytest.MonkeyPatch,
+               name: str) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+    method = getattr(cloud.conductor, name)
+
+    def record(ctxt: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return method(ctxt, *args, **kwargs)
+    monkeypatch.setattr(cloud.conductor, name, record)
+    return calls
+
+
+IMAGE_ROOT = {"source_type": "image", "destination_type": "local", "boot_index": 0}
+
+
+def test_build_without_volumes_asks_no_block_devices(
+        cloud: fx.Cloud, node: node_manager.ComputeManager,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _recording(cloud, monkeypatch, "bdm_get_by_instance")
+    got, _ = _build(cloud, node, spec={"block_device_mapping": [IMAGE_ROOT]})
+    assert got["vm_state"] == states.ACTIVE and asked == []
+    _build(cloud, node)  # a request spec that does not say: asked
+    assert len(asked) == 1
+
+
+def test_build_with_a_volume_connects_it(cloud: fx.Cloud, node: node_manager.ComputeManager,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    updates = _recording(cloud, monkeypatch, "instance_update")
+    inst = cloud.conductor.new_instance(node.host)
+    cloud.conductor.bdms[inst["uuid"]] = [{
+        "uuid": "bdm-9", "instance_uuid": inst["uuid"], "volume_id": "vol-9",
+        "attachment_id": "att-9", "destination_type": "volume", "source_type": "volume",
+        "device_name": "/dev/vdb", "connection_info": None, "boot_index": None}]
+    ctxt = fx.ctxt()
+    spec = {"block_device_mapping": [IMAGE_ROOT, {"source_type": "volume",
+                                                  "destination_type": "volume",
+                                                  "uuid": "vol-9"}]}
+    node.build_and_run_instance(ctxt, inst["uuid"], spec, LIMITS, node.host)
+    got = cloud.conductor.instance_get(ctxt, inst["uuid"])
+    assert got["vm_state"] == states.ACTIVE
+    assert cloud.neighbours.volume_calls == [("connect", "att-9"), ("complete", "att-9")]
+    assert cloud.conductor.bdms[inst["uuid"]][0]["connection_info"]["attachment_id"] == "att-9"
+    assert [u[1].get("task_state", "-") for u in updates] == [
+        states.NETWORKING, states.BLOCK_DEVICE_MAPPING, states.SPAWNING, None]
+    assert updates[1][1]["network_info"] == got["network_info"]
+
 def test_build_success(cloud: fx.Cloud, node: node_manager.ComputeManager) -> None:
     got, ctxt = _build(cloud, node)
     assert (got["vm_state"], got["task_state"]) == (states.ACTIVE, None)
@@ -241,6 +307,22 @@ def test_build_of_an_instance_already_deleted_does_nothing(
     assert node.driver.list_instance_uuids() == [] and node.node.tracker.claims() == {}
 
 
+@pytest.mark.parametrize("values", [{"task_state": states.DELETING},
+                                    {"vm_state": states.ERROR, "task_state": None}])
+def test_build_of_an_instance_no_longer_building_does_nothing(
+        cloud: fx.Cloud, node: node_manager.ComputeManager, values: dict[str, Any]) -> None:
+    inst = cloud.conductor.new_instance(None)
+    cloud.conductor.store.update(inst["uuid"], values)
+    ctxt = fx.ctxt()
+    cloud.conductor.start_action(inst["uuid"], "create", ctxt.request_id)
+    node.build_and_run_instance(ctxt, inst["uuid"], {}, LIMITS, node.host)
+    assert node.driver.list_instance_uuids() == [] and node.node.tracker.claims() == {}
+    got = cloud.conductor.store.get(inst["uuid"])
+    assert got["host"] is None and {k: got[k] for k in values} == values
+    assert _events(cloud, inst["uuid"], ctxt.request_id) == []
+    assert cloud.neighbours.ports_of(inst["uuid"]) == []
+
+
 # -- delete ------------------------------------------------------------------------------
 
 
@@ -313,8 +395,11 @@ def test_network_changed_refreshes_and_vif_deleted_forgets(
     assert [v["id"] for v in row["network_info"]] == [got["network_info"][0]["id"]]
 
 
-def test_interface_hotplug_unsupported_is_a_409(cloud: fx.Cloud,
-                                                node: node_manager.ComputeManager) -> None:
+def test_interface_hotplug_unsupported_is_a_409(cloud: fx.Cloud) -> None:
+    class NoHotplug(fake.FakeDriver):
+        supports_interface_hotplug = False
+    node = cloud.add_node("node-1", driver=NoHotplug("node-1"))
+    node.init_host()
     got, ctxt = _build(cloud, node)
     with pytest.raises(exception.InterfaceHotplugNotSupported) as err:
         _call(node.attach_interface, ctxt, got["uuid"], fx.NETWORK_ID, None, None)
