@@ -192,13 +192,14 @@ class Node:
 
     def set_error(self, ctxt: Any, instance_uuid: str, error: BaseException | str,
                   values: Mapping[str, Any] | None = None) -> None:
-        """vm_state ERROR, task_state None (plus ``values``), and a fault."""
+        """A fault, then vm_state ERROR, task_state None (plus ``values``): whoever
+        sees the instance in ERROR finds its fault already recorded."""
+        self.fault(ctxt, instance_uuid, error)
         try:
             self.update(ctxt, instance_uuid, dict(values or {}, vm_state=states.ERROR,
                                                   task_state=None))
         except exception.InstanceNotFound:
             return
-        self.fault(ctxt, instance_uuid, error)
 
     def revert_task_state(self, ctxt: Any, instance_uuid: str, error: BaseException) -> None:
         """What Nova's reverts_task_state + wrap_instance_fault do on a failure:
