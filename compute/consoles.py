@@ -7,14 +7,13 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from common import rpc
 from common.db import engine
 from compute import exception
 from compute import rpcapi
+from compute import servers
 from compute import states
 from compute.console import tokens
 
@@ -49,15 +48,9 @@ class ConsoleService:
         if not host or instance.get("vm_state") not in (states.ACTIVE, states.PAUSED,
                                                          states.RESCUED, states.RESIZED):
             raise exception.InstanceNotReady(instance_id=instance["uuid"])
-        try:
-            endpoint = rpcapi.ComputeNodeAPI().get_vnc_console(ctxt, str(host),
-                                                               instance["uuid"])
-        except rpc.UNAVAILABLE as err:
-            raise exception.ComputeServiceUnavailable(host=host) from err
-        except messaging.RemoteError as err:
-            LOG.warning("VNC console of %(uuid)s failed on %(host)s: %(err)s",
-                        {"uuid": instance["uuid"], "host": host, "err": err})
-            raise exception.InstanceNotReady(instance_id=instance["uuid"]) from err
+        endpoint = servers.call_node(
+            "VNC console", instance["uuid"], str(host),
+            lambda: rpcapi.ComputeNodeAPI().get_vnc_console(ctxt, str(host), instance["uuid"]))
         base = str(self.conf.vnc.novncproxy_base_url)
         token = self.tokens.create(instance["uuid"], console_type, str(endpoint["host"]),
                                    int(endpoint["port"]), base,

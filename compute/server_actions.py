@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import oslo_messaging as messaging
 import sqlalchemy as sa
 from oslo_log import log as logging
 
@@ -321,15 +320,10 @@ class ServerActions:
     def console_output(self, ctxt: Any, instance: Mapping[str, Any],
                        length: int | None) -> str:
         host = self._host(instance)
-        try:
-            return self.servers.node().get_console_output(ctxt, host, instance["uuid"],
-                                                          tail_length=length)
-        except rpc.UNAVAILABLE as err:
-            raise exception.ComputeServiceUnavailable(host=host) from err
-        except messaging.RemoteError as err:
-            LOG.warning("Console output of %(uuid)s failed on %(host)s: %(err)s",
-                        {"uuid": instance["uuid"], "host": host, "err": err})
-            raise exception.InstanceNotReady(instance_id=instance["uuid"]) from err
+        return servers_service.call_node(
+            "Console output", instance["uuid"], host,
+            lambda: self.servers.node().get_console_output(ctxt, host, instance["uuid"],
+                                                           tail_length=length))
 
     def reset_state(self, ctxt: Any, instance: Mapping[str, Any], state: str) -> None:
         vm_state = states.ACTIVE if state == "active" else states.ERROR
@@ -446,15 +440,9 @@ class ServerActions:
                 action="get_diagnostics", instance_uuid=instance["uuid"], attr="vm_state",
                 state=instance["vm_state"])
         host = str(instance["host"])
-        try:
-            return self.servers.node().get_diagnostics(
-                ctxt, host, instance_uuid=instance["uuid"], standard=False)
-        except rpc.UNAVAILABLE as err:
-            raise exception.ComputeServiceUnavailable(host=host) from err
-        except messaging.RemoteError as err:
-            LOG.warning("Diagnostics of %(uuid)s failed on %(host)s: %(err)s",
-                        {"uuid": instance["uuid"], "host": host, "err": err})
-            raise exception.InstanceNotReady(instance_id=instance["uuid"]) from err
+        return servers_service.call_node(
+            "Diagnostics", instance["uuid"], host, lambda: self.servers.node().get_diagnostics(
+                ctxt, host, instance_uuid=instance["uuid"], standard=False))
 
     def restore(self, ctxt: Any, instance: Mapping[str, Any]) -> None:
         """Servers are never soft-deleted here, so there is nothing to restore."""

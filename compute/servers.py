@@ -23,9 +23,10 @@ builds servers, :mod:`compute.server_actions` runs the actions and
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import oslo_messaging as messaging
 import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -47,6 +48,21 @@ from compute.db import instances as instances_db
 from compute.db import models
 
 LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def call_node(what: str, instance_uuid: str, host: str, call: Callable[[], T]) -> T:
+    """``call()`` (an RPC call to the node on ``host`` about an instance), its
+    failures as the API answers them: ComputeServiceUnavailable (503) when the node
+    does not answer, InstanceNotReady (409) when it failed there (logged)."""
+    try:
+        return call()
+    except rpc.UNAVAILABLE as err:
+        raise exception.ComputeServiceUnavailable(host=host) from err
+    except messaging.RemoteError as err:
+        LOG.warning("%(what)s of %(uuid)s failed on %(host)s: %(err)s",
+                    {"what": what, "uuid": instance_uuid, "host": host, "err": err})
+        raise exception.InstanceNotReady(instance_id=instance_uuid) from err
 ANY = instances_db.ANY
 # Where metadata may change, and tags (Nova's rules).
 METADATA_STATES = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED)
