@@ -21,7 +21,6 @@ libvirt = pytest.importorskip("libvirt")
 
 from oslo_config import cfg  # noqa: E402
 
-from compute.conf import virt as virt_conf  # noqa: E402
 from compute.virt import exception  # noqa: E402
 from compute.virt import model  # noqa: E402
 from compute.virt import power_state  # noqa: E402
@@ -29,6 +28,8 @@ from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
 from compute.virt.libvirt import host as libvirt_host  # noqa: E402
 from compute.virt.libvirt import imagecache  # noqa: E402
 from compute.virt.power_state import PowerState  # noqa: E402
+from tests.fixtures import libvirt as fx_libvirt  # noqa: E402
+from tests.fixtures.libvirt import Clock  # noqa: E402
 
 MiB = 1024 * 1024
 IMAGE = model.ImageMeta(id="img-raw", disk_format="raw")
@@ -59,27 +60,12 @@ class Images:
                 out.truncate(MiB)
 
 
-class Clock:
-    """time.monotonic and time.sleep for a driver that must not really wait."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
 def conf(tmp_path: Any) -> cfg.ConfigOpts:
     (tmp_path / "node.xml").write_text("<node/>")
-    conf = cfg.ConfigOpts()
-    virt_conf.register_opts(conf)
-    conf([], default_config_files=[])
-    conf.set_override("connection_uri", "test://%s/node.xml" % tmp_path, group="libvirt")
-    conf.set_override("instances_path", str(tmp_path / "instances"), group="libvirt")
+    conf = fx_libvirt.make_conf(tmp_path, "test://%s/node.xml" % tmp_path)
     conf.set_override("virt_type", "qemu", group="libvirt")
     return conf
 

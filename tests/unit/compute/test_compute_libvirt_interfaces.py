@@ -14,10 +14,11 @@ libvirt = pytest.importorskip("libvirt")
 
 from oslo_config import cfg  # noqa: E402
 
-from compute.conf import virt as virt_conf  # noqa: E402
 from compute.virt import exception  # noqa: E402
 from compute.virt import model  # noqa: E402
 from compute.virt.libvirt import driver as libvirt_driver  # noqa: E402
+from tests.fixtures import libvirt as fx_libvirt  # noqa: E402
+from tests.fixtures.libvirt import Clock  # noqa: E402
 
 LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
 PORT = "0f3a9c1e-2b4d-4e5f-8a7b-9c0d1e2f3a4b"
@@ -87,25 +88,11 @@ class StubDomain:
                 for n in tree.findall("devices/interface")]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
 def conf(tmp_path: Any) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    virt_conf.register_opts(conf)
-    conf([], default_config_files=[])
-    conf.set_override("instances_path", str(tmp_path / "instances"), group="libvirt")
-    conf.set_override("connection_uri", "test:///default", group="libvirt")
-    return conf
+    return fx_libvirt.make_conf(tmp_path)
 
 
 @pytest.fixture
