@@ -32,8 +32,19 @@ IMAGE_OPTS: list[cfg.Opt] = [
 ]
 
 STORE_OPTS: list[cfg.Opt] = [
-    cfg.StrOpt("default_store", default="file", choices=["file"],
-               help="The store new image data goes to."),
+    cfg.StrOpt("default_store", default="file", choices=["file", "swift"],
+               help="The store new image data goes to: ``file`` (a directory) or "
+                    "``swift`` (the object store, in the image service's own account, "
+                    "with the credentials of [swift_store]). Images already stored keep "
+                    "their location in the other store."),
+    cfg.BoolOpt("swift_store_enabled", default=False,
+                help="Read and delete image data kept in the object store even when "
+                     "default_store is ``file`` (after switching back)."),
+    cfg.StrOpt("swift_store_container", default="images",
+               help="Container of the image data in the object store."),
+    cfg.IntOpt("swift_store_large_object_chunk_size", default=200, min=1,
+               help="Size in MiB of the segments image data is stored in (a static "
+                    "large object of these segments)."),
     cfg.StrOpt("filesystem_store_datadir", default="$state_path/images/data",
                help="Directory of the filesystem store."),
 ]
