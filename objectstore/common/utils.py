@@ -5,7 +5,6 @@ import functools
 import hashlib
 import time
 from typing import Any
-from urllib.parse import unquote
 
 #: Set once per process from [objectstore] hash_path_prefix/suffix (set_hash_path_salt).
 _HASH_PREFIX = b""
@@ -140,11 +139,6 @@ def split_path(path: str, minsegs: int = 1, maxsegs: int | None = None,
     result: list[str | None] = [s or None for s in segs]
     result.extend([None] * (maxsegs - len(result)))
     return result
-
-
-def unquote_path(raw: str) -> str:
-    """A PATH_INFO as text (WSGI hands it over as latin-1 decoded bytes)."""
-    return unquote(raw.encode("latin-1").decode("utf-8", "surrogateescape"))
 
 
 def normalize_etag(value: str | None) -> str | None:
