@@ -13,7 +13,7 @@
 #
 # Settings (environment):
 #   STRATUS_HOME      where everything goes               (default /opt/stratus)
-#   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute")
+#   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute objectstore")
 #   ADMIN_PASSWORD    password of the admin user          (default "secret")
 #   DEMO_PASSWORD     password of the demo user           (default $ADMIN_PASSWORD)
 #   SERVICE_PASSWORD  password of the service users       (default $ADMIN_PASSWORD)
@@ -22,6 +22,8 @@
 #   DATABASE_URL_IMAGE     SQLAlchemy URL for image       (default SQLite in $STRATUS_HOME/data)
 #   IMAGE_REQUIRE_FORMAT_MATCH  refuse uploads whose bytes are not the declared disk_format
 #                          (default true, as Glance; false accepts any bytes)
+#   OBJECTSTORE_DISK_SIZE  size of each object store device image, made only where
+#                     the state directory has no user xattrs (default 2G, sparse)
 #   VIRT_DRIVER       compute node driver: libvirt or fake (default libvirt; QEMU/TCG
 #                     where /dev/kvm cannot run ordinary guests, LIBVIRT_TYPE=kvm/qemu forces)
 #   STRATUS_DEBUG     True for debug logging              (default False)

@@ -110,6 +110,10 @@ remove_guests() {
 }
 if [ "$(id -u)" -eq 0 ]; then
     remove_guests
+    # The object store's loop-mounted devices, if stack.sh made them.
+    # shellcheck source=devstack/lib/objectstore.sh
+    source "$HERE/lib/objectstore.sh"
+    objectstore_unmount
 fi
 if command -v ip >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     unwire_network

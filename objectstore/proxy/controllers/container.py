@@ -11,6 +11,7 @@ from objectstore.proxy.controllers.account import AccountController
 from objectstore.proxy.controllers.base import (
     Controller, http_response, remove_meta_headers, spread)
 
+_ACL_HEADERS = ("x-container-read", "x-container-write")
 _OWNER_ONLY = ("x-container-read", "x-container-write", "x-container-sync-key",
                "x-container-sync-to", "x-remove-container-read", "x-remove-container-write",
                "x-remove-container-sync-key", "x-remove-container-sync-to")
@@ -81,6 +82,13 @@ class ContainerController(Controller):
             return http_response(400, "Invalid X-Storage-Policy %r" % policy)
         headers = self.backend_headers()
         headers.update(remove_meta_headers(self.req.headers, "container"))
+        clean_acl = self.req.environ.get("swift.clean_acl")
+        for name in list(headers):
+            if clean_acl is not None and name.lower() in _ACL_HEADERS and headers[name]:
+                try:
+                    headers[name] = clean_acl(name, headers[name])
+                except ValueError as err:
+                    return http_response(400, str(err))
         if not self.is_owner:
             for name in list(headers):
                 if name.lower() in _OWNER_ONLY:

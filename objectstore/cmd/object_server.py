@@ -1,0 +1,20 @@
+"""``stratus-objectstore-object``: the object server (backend protocol, port 6200)."""
+from __future__ import annotations
+
+import sys
+
+from common import service
+from objectstore import conf as objectstore_conf
+from objectstore.cmd import storage
+from objectstore.obj import server
+
+NAME = "stratus-objectstore-object"
+
+
+def main() -> None:
+    conf = service.prepare("objectstore", sys.argv, objectstore_conf.register_opts)
+    storage.run_server(conf, "object_server", server.create_app, NAME)
+
+
+if __name__ == "__main__":
+    main()
