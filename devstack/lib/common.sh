@@ -378,7 +378,9 @@ wait_for_http() {
 # ---------------------------------------------------------------------------
 
 # Every service Stratus knows, in start order.
-KNOWN_SERVICES="identity image network blockstorage objectstore compute dashboard"
+# In start order: the object store before image (an image store) and block storage
+# (backups).
+KNOWN_SERVICES="identity objectstore image network blockstorage compute dashboard"
 
 is_service_enabled() {
     case " $ENABLED_SERVICES " in *" $1 "*) return 0 ;; esac

@@ -23,6 +23,11 @@ IMAGE_LOCAL_URL=http://127.0.0.1:$IMAGE_PORT
 # Optional SQLAlchemy URL; unset means $STRATUS_DATA/image.sqlite.
 DATABASE_URL_IMAGE=${DATABASE_URL_IMAGE:-}
 IMAGE_INIT_STAMP=$STRATUS_DATA/image.init-stamp
+# Where image data goes: "swift" (the object store, in the image service's own
+# account) when the object store runs here, else "file" (under $IMAGE_DATA/data).
+if [ -z "${IMAGE_STORE:-}" ]; then
+    if is_service_enabled objectstore; then IMAGE_STORE=swift; else IMAGE_STORE=file; fi
+fi
 # The small public image every cloud gets (the compute issue replaces it with
 # a bootable guest).
 IMAGE_TEST_NAME=${IMAGE_TEST_NAME:-stratus-tiny-raw}
@@ -37,6 +42,12 @@ image_configure() {
     is_service_enabled identity ||
         die "the image service needs identity on this machine: ENABLED_SERVICES=\"identity image\""
     mkdir -p "$IMAGE_ETC" "$IMAGE_DATA/data" "$IMAGE_DATA/staging"
+    case $IMAGE_STORE in
+        file) ;;
+        swift) is_service_enabled objectstore ||
+            die "IMAGE_STORE=swift needs the object store: add objectstore to ENABLED_SERVICES" ;;
+        *) die "IMAGE_STORE must be file or swift, not '$IMAGE_STORE'" ;;
+    esac
     # The log file is given per daemon on the command line (--log-file): both
     # daemons read this one file.
     write_if_changed "$IMAGE_CONF" 640 <<EOF
@@ -60,7 +71,16 @@ bind_port = $IMAGE_PORT
 public_endpoint = $IMAGE_PUBLIC_URL
 
 [store]
+default_store = $IMAGE_STORE
 filesystem_store_datadir = $IMAGE_DATA/data
+swift_store_container = images
+swift_store_large_object_chunk_size = ${IMAGE_SWIFT_CHUNK_MIB:-200}
+
+# The image service's own credentials for the object store (its account
+# AUTH_<service project>; the service user has an operator role there).
+$(authtoken_section image | sed -e 's/^\[keystone_authtoken\]/[swift_store]/' -e '/^www_authenticate_uri/d')
+region_name = $REGION_NAME
+valid_interfaces = internal,public
 
 [image]
 staging_dir = $IMAGE_DATA/staging

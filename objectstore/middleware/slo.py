@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
+import mimetypes
 from typing import Any, Callable
 
 import webob
@@ -29,6 +30,7 @@ from objectstore.middleware.segments import ObjectPath, Segment, SegmentError
 SOURCE = "SLO"
 SYSMETA_ETAG = "X-Object-Sysmeta-Slo-Etag"
 SYSMETA_SIZE = "X-Object-Sysmeta-Slo-Size"
+LISTING_TYPE = "X-Object-Sysmeta-Container-Update-Override-Content-Type"
 SYSMETA_PREFIX = "x-object-sysmeta-slo-"
 _PUT_KEYS = {"path", "etag", "size_bytes", "range"}
 #: Request headers not passed on to the PUT of the manifest itself.
@@ -245,8 +247,15 @@ class StaticLargeObject:
                         ) -> webob.Response:
         headers = {name: value for name, value in req.headers.items()
                    if name.lower() not in _NOT_FORWARDED}
+        # Listings show the object's whole size (the proxy reads it from the
+        # content type's swift_bytes); the container's byte count keeps the
+        # manifest's own size, so segments are not counted twice.
+        ctype = (headers.get("Content-Type")
+                 or mimetypes.guess_type(path[-1])[0] or "application/octet-stream")
+        headers["Content-Type"] = ctype
+        listed_type = "%s;swift_bytes=%d" % (ctype, total)
         headers.update({"X-Static-Large-Object": "True", SYSMETA_ETAG: etag,
-                        SYSMETA_SIZE: str(total)})
+                        SYSMETA_SIZE: str(total), LISTING_TYPE: listed_type})
         body = json.dumps(entries).encode("utf-8")
         sub = segments.subrequest(req.environ, "PUT", "/%s/%s/%s/%s" % path, headers=headers,
                                   source=SOURCE, body=body)

@@ -68,8 +68,22 @@ def backend_query(req: webob.Request, limit: int) -> dict[str, str]:
     return query
 
 
+def _with_swift_bytes(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A large object manifest's row carries its whole size as ``;swift_bytes=N`` in
+    its content type (its own size is the manifest's): list N as its bytes."""
+    ctype = entry.get("content_type")
+    if not isinstance(ctype, str) or ";swift_bytes=" not in ctype:
+        return entry
+    base, _, size = ctype.rpartition(";swift_bytes=")
+    if not size.isdigit():
+        return entry
+    return dict(entry, content_type=base, bytes=int(size))
+
+
 def render(entries: list[Mapping[str, Any]], media: str, kind: str, name: str) -> bytes:
     """The body of a listing of ``kind`` (``account`` or ``container``) called ``name``."""
+    if kind == "container":
+        entries = [_with_swift_bytes(e) for e in entries]
     if media == JSON:
         return json.dumps(list(entries), ensure_ascii=True).encode("utf-8")
     if media == XML:
