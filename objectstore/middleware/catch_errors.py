@@ -1,6 +1,7 @@
 """The outermost filter of the proxy pipeline: an unexpected exception anywhere below
 becomes one logged 500 (with the transaction id) instead of a traceback, and every
-request gets its transaction id (``swift.trans_id``) before anything else runs."""
+request gets its transaction id (``swift.trans_id``) before anything else runs, and
+every answer carries it (``X-Trans-Id``, ``X-Openstack-Request-Id``)."""
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,13 @@ class CatchErrors:
         state = {"started": False}
 
         def _start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            # Answers made above the proxy (bulk, tempurl, auth) carry the id too.
             state["started"] = True
+            present = {name.lower() for name, _value in headers}
+            headers = list(headers)
+            for name in ("X-Trans-Id", "X-Openstack-Request-Id"):
+                if name.lower() not in present:
+                    headers.append((name, trans_id))
             return start_response(status, headers, exc_info)
 
         try:

@@ -28,6 +28,11 @@ from objectstore.proxy import info
 EXCEEDED = "Upload exceeds quota."
 
 
+_ACCOUNT_QUOTA_HEADERS = (("X-Account-Meta-Quota-Bytes", "bytes"),
+                          ("X-Account-Quota-Bytes", "bytes"),
+                          ("X-Account-Quota-Count", "count"))
+
+
 def invalid_quota(value: str | None) -> bool:
     """Whether a quota header value is not a non-negative integer (empty removes)."""
     return bool(value) and not str(value).strip().isdigit()
@@ -133,23 +138,43 @@ class AccountQuotas(_QuotaBase):
         ainfo = info.get_account_info(req.environ, self.app, self.source)
         if ainfo.get("status", 0) // 100 != 2:
             return None
-        quota = _quota(ainfo.get("meta", {}), "quota-bytes")
+        meta, sysmeta = ainfo.get("meta", {}), ainfo.get("sysmeta", {})
+        quota = _quota(sysmeta, "quota-bytes")
+        if quota is None:
+            quota = _quota(meta, "quota-bytes")
         if quota is not None and ainfo.get("bytes", 0) + req.content_length > quota:
+            return self.exceeded(req, self.container_info(req))
+        count = _quota(sysmeta, "quota-count")
+        if count is not None and ainfo.get("object_count", 0) + 1 > count:
             return self.exceeded(req, self.container_info(req))
         return None
 
     @staticmethod
     def check_account_change(req: webob.Request) -> Any:
-        """Only reseller admins set or remove the quota; it must be a number."""
-        value = req.headers.get("X-Account-Meta-Quota-Bytes")
-        removing = "X-Remove-Account-Meta-Quota-Bytes" in req.headers
-        if value is None and not removing:
-            return None
-        if req.environ.get("reseller_request") is not True:
-            return webob.exc.HTTPForbidden(body="Only a reseller admin sets account quotas")
-        if invalid_quota(value):
-            return webob.exc.HTTPBadRequest(body="Invalid bytes quota.")
+        """Only reseller admins set or remove quotas; they must be numbers.
+
+        ``X-Account-Meta-Quota-Bytes`` (the older form) is user metadata;
+        ``X-Account-Quota-Bytes`` and ``X-Account-Quota-Count`` are kept as sysmeta.
+        """
+        for name, kind in _ACCOUNT_QUOTA_HEADERS:
+            value = req.headers.get(name)
+            removing = _remove_header(name) in req.headers
+            if value is None and not removing:
+                continue
+            if req.environ.get("reseller_request") is not True:
+                return webob.exc.HTTPForbidden(body="Only a reseller admin sets account quotas")
+            if invalid_quota(value):
+                return webob.exc.HTTPBadRequest(body="Invalid %s quota." % kind)
+            if name.lower().startswith("x-account-quota-"):
+                sysmeta = "X-Account-Sysmeta-Quota-" + kind.capitalize()
+                req.headers[sysmeta] = "" if removing else (value or "")
+                req.headers.pop(name, None)
+                req.headers.pop(_remove_header(name), None)
         return None
+
+
+def _remove_header(name: str) -> str:
+    return "X-Remove-" + name[2:]
 
 
 def container_quota_factory(global_conf: dict[str, Any], **local_conf: Any

@@ -17,8 +17,8 @@ from tests.fixtures.objectstore import Cluster
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 PASTE = os.path.join(REPO, "etc", "objectstore", "proxy-paste.ini")
-README_ORDER = ["catch_errors", "gatekeeper", "healthcheck", "request_id", "bulk",
-                "tempurl", "authtoken", "keystoneauth", "copy", "container_quotas",
+README_ORDER = ["catch_errors", "gatekeeper", "healthcheck", "crossdomain", "request_id",
+                "bulk", "tempurl", "authtoken", "keystoneauth", "copy", "container_quotas",
                 "account_quotas", "slo", "dlo", "versioned_writes", "proxy-server"]
 
 
@@ -56,11 +56,18 @@ def test_main_pipeline_answers_health_and_info_without_keystone(cluster: Cluster
     app = webtest.TestApp(service.load_app(cluster.conf, "main", PASTE))
     assert app.get("/healthcheck").text == "OK"
     info = app.get("/info").json
-    for name in ("swift", "slo", "tempurl"):
+    for name in ("swift", "slo", "tempurl", "crossdomain", "account_quotas"):
         assert name in info
+    policy = app.get("/crossdomain.xml")
+    assert policy.text.startswith('<?xml version="1.0"?>\n<!DOCTYPE cross-domain-policy')
+    assert policy.text.endswith("</cross-domain-policy>")
     # No token: keystoneauth denies (authtoken delays its decision to it).
     resp = app.put("/v1/AUTH_test/c", status=401)
     assert "127.0.0.1:5000" in resp.headers["WWW-Authenticate"]
+    # Answers made above the proxy carry the transaction id too.
+    for answer in (policy, resp, app.get("/healthcheck")):
+        assert answer.headers["X-Trans-Id"].startswith("tx")
+        assert answer.headers["X-Openstack-Request-Id"] == answer.headers["X-Trans-Id"]
 
 
 def test_standalone_pipeline_with_tempauth(cluster: Cluster) -> None:

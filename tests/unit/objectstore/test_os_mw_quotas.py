@@ -97,6 +97,23 @@ def test_only_reseller_sets_account_quota(app, swift):
     assert put(app, "/v1/AUTH_p1/free/b", b"1").status_int == 201
 
 
+def test_account_quota_headers_become_sysmeta(app, swift):
+    """X-Account-Quota-Bytes/-Count (Swift 2.34+) are stored as sysmeta."""
+    assert put(app, "/v1/AUTH_p1", headers={"X-Account-Quota-Count": "2"},
+               method="POST").status_int == 403
+    resp = put(app, "/v1/AUTH_p1", headers=dict(RESELLER, **{
+        "X-Account-Quota-Count": "3"}), method="POST")
+    assert resp.status_int == 204
+    stored = {k.lower(): v for k, v in swift.accounts["AUTH_p1"].items()}
+    assert stored["x-account-sysmeta-quota-count"] == "3"
+    assert "x-account-quota-count" not in stored
+    # the account holds 2 objects: one more fits, a fourth does not
+    assert put(app, "/v1/AUTH_p1/free/a", b"1").status_int == 201
+    swift.add_object("AUTH_p1", "free", "a", b"1")
+    resp = put(app, "/v1/AUTH_p1/free/b", b"1")
+    assert resp.status_int == 413 and resp.body == b"Upload exceeds quota."
+
+
 def test_other_requests_pass(app):
     assert put(app, "/v1/AUTH_p1/small/six", method="GET").status_int == 200
     assert put(app, "/v1/AUTH_p1/small/six", method="DELETE").status_int == 204
