@@ -112,6 +112,29 @@ def _xml(entries: list[Mapping[str, Any]], kind: str, name: str) -> str:
     return "".join(parts)
 
 
+def needs_rewrite(body: bytes) -> bool:
+    """Whether a backend JSON listing holds entries the proxy must change (large object
+    manifests carrying ``swift_bytes``)."""
+    return b";swift_bytes=" in body
+
+
+def raw_response(body: bytes, media: str, headers: Mapping[str, str]) -> webob.Response:
+    """A JSON listing answer from the backend's bytes as they are (200; an empty
+    JSON listing is ``[]``, never 204)."""
+    return _answer(200, body, media, headers)
+
+
+def _answer(status: int, body: bytes, media: str, headers: Mapping[str, str]
+            ) -> webob.Response:
+    resp = webob.Response(status=status, body=body)
+    resp.headers["Content-Type"] = media + "; charset=utf-8"
+    resp.headers["Content-Length"] = str(len(body))
+    for key, value in headers.items():
+        if key.lower() not in ("content-type", "content-length"):
+            resp.headers[key] = value
+    return resp
+
+
 def response(entries: list[Mapping[str, Any]], media: str, kind: str, name: str,
              headers: Mapping[str, str], status: int | None = None) -> webob.Response:
     """The listing answer: 204 for an empty plain listing (and HEAD), else 200."""
@@ -120,10 +143,4 @@ def response(entries: list[Mapping[str, Any]], media: str, kind: str, name: str,
         status = 204 if (media == PLAIN and not entries) else 200
     if status == 204:
         body = b""
-    resp = webob.Response(status=status, body=body)
-    resp.headers["Content-Type"] = media + "; charset=utf-8"
-    resp.headers["Content-Length"] = str(len(body))
-    for key, value in headers.items():
-        if key.lower() not in ("content-type", "content-length"):
-            resp.headers[key] = value
-    return resp
+    return _answer(status, body, media, headers)

@@ -2,6 +2,7 @@
 (creating the account first when autocreate is on) and deletion."""
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from objectstore.common import constraints
@@ -64,10 +65,14 @@ class ContainerController(Controller):
         headers = self.client_headers(resp, owner=self.is_owner)
         headers["Accept-Ranges"] = "bytes"
         headers.setdefault("X-Storage-Policy", "Policy-0")
-        entries = resp.json() if req.method == "GET" else []
+        body = resp.read() if req.method == "GET" else b""
         resp.close()
         if req.method == "HEAD":
             return listing.response([], media, "", "", headers, status=204)
+        if media == listing.JSON and not listing.needs_rewrite(body):
+            # The container server's JSON is already the client's: pass it through.
+            return listing.raw_response(body, media, headers)
+        entries = json.loads(body or b"[]")
         return listing.response(entries or [], media, "container", self.container, headers)
 
     # -- writes -----------------------------------------------------------------------
