@@ -45,6 +45,7 @@ from compute.api.controllers import server_metadata as server_metadata_controlle
 from compute.api.controllers import server_password as server_password_controller
 from compute.api.controllers import server_tags as server_tags_controller
 from compute.api.controllers import servers as servers_controller
+from compute.api.controllers import volume_attachments as volume_attachments_controller
 from compute.api.controllers import versions
 
 LOG = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class ComputeApp:
                            server_tags_controller.ServerTagsController(self),
                            server_ips_controller.ServerIpsController(self),
                            server_interfaces_controller.ServerInterfacesController(self),
+                           volume_attachments_controller.VolumeAttachmentsController(self),
                            instance_actions_controller.InstanceActionsController(self),
                            server_events_controller.ServerEventsController(self),
                            server_password_controller.ServerPasswordController(self),

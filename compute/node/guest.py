@@ -3,7 +3,9 @@
 Volumes go through block storage's attachments API (the API process created
 the attachment and the block device mapping): the node gives this host's
 connector, gets the connection info, has the driver attach it, and completes
-the attachment; detaching undoes it in the reverse order.
+the attachment; detaching undoes it in the reverse order. A failed attach
+deletes the attachment and the mapping again; a detached volume's mapping is
+removed (:func:`forget_bdm`).
 """
 from __future__ import annotations
 
@@ -113,6 +115,31 @@ def _next_device(root: str, bdms: list[dict[str, Any]]) -> str:
     raise exception.VolumeAttachNotSupported(instance_uuid="", reason="no free device name")
 
 
+def forget_bdm(node: base.Node, ctxt: Any, bdm_uuid: str) -> None:
+    """Remove a volume's mapping once its attachment is gone: deleted through the
+    conductor's ``bdm_destroy`` when it has one, else emptied (no volume, device,
+    attachment or connection) so nothing lists, connects or detaches it again."""
+    destroy = getattr(node.conductor, "bdm_destroy", None)
+    if callable(destroy):
+        destroy(ctxt, bdm_uuid)
+        return
+    node.conductor.bdm_update(ctxt, bdm_uuid, {"connection_info": None, "attachment_id": None,
+                                               "volume_id": None, "device_name": None})
+
+
+def _undo_attach(node: base.Node, ctxt: Any, bdm_uuid: str, attachment_id: str) -> None:
+    """A failed attach: delete the attachment (the volume is ``available``
+    again) and the mapping, best effort (the attach's error is the one raised)."""
+    try:
+        node.neighbours.volume_disconnect(ctxt, attachment_id)
+    except Exception:
+        LOG.exception("Could not delete volume attachment %s", attachment_id)
+    try:
+        forget_bdm(node, ctxt, bdm_uuid)
+    except Exception:
+        LOG.exception("Could not remove block device mapping %s", bdm_uuid)
+
+
 def attach_volume(node: base.Node, ctxt: Any, instance_uuid: str, bdm_uuid: str) -> None:
     """Attach the volume of block device mapping ``bdm_uuid`` (its attachment
     reserved by the API): connect, attach to the guest, complete."""
@@ -130,12 +157,12 @@ def attach_volume(node: base.Node, ctxt: Any, instance_uuid: str, bdm_uuid: str)
             device = bdm.get("device_name") or _next_device(
                 instance.get("root_device_name") or base.DEFAULT_ROOT_DEVICE,
                 [b for b in bdms if b is not bdm])
-            info = node.neighbours.volume_connect(ctxt, str(attachment_id), connector(node),
-                                                  device)
             try:
+                info = node.neighbours.volume_connect(ctxt, str(attachment_id),
+                                                      connector(node), device)
                 node.driver.attach_volume(ctxt, guest, info, device)
             except Exception:
-                node.neighbours.volume_disconnect(ctxt, str(attachment_id))
+                _undo_attach(node, ctxt, bdm_uuid, str(attachment_id))
                 raise
             node.neighbours.volume_attach_complete(ctxt, str(attachment_id))
             node.conductor.bdm_update(ctxt, bdm_uuid, {"connection_info": info,
@@ -163,12 +190,7 @@ def detach_volume(node: base.Node, ctxt: Any, instance_uuid: str, volume_id: str
             if attachment:
                 node.neighbours.volume_disconnect(ctxt, str(attachment))
             if bdm is not None:
-                destroy = getattr(node.conductor, "bdm_destroy", None)
-                if callable(destroy):
-                    destroy(ctxt, str(bdm["uuid"]))
-                else:
-                    node.conductor.bdm_update(ctxt, str(bdm["uuid"]),
-                                              {"connection_info": None})
+                forget_bdm(node, ctxt, str(bdm["uuid"]))
 
 
 def detach_all_volumes(node: base.Node, ctxt: Any, instance: dict[str, Any]) -> None:
