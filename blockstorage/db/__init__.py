@@ -1,0 +1,1 @@
+"""The block storage database: models, migrations and the stores."""
