@@ -60,10 +60,11 @@ class ConductorAPI(_Client):
             instance_fault_create, action_event_start/finish, service_report,
             compute_node_update, bdm_get_by_instance, bdm_update, migration_update)
       1.1 - unshelve_instance
+      1.2 - bdm_destroy
     """
 
     TOPIC = CONDUCTOR_TOPIC
-    RPC_API_VERSION = "1.1"
+    RPC_API_VERSION = "1.2"
 
     # -- for the API
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -157,6 +158,9 @@ class ConductorAPI(_Client):
     def bdm_update(self, ctxt: Any, bdm_uuid: str, values: dict[str, Any]) -> dict[str, Any]:
         return dict(self._prepare().call(ctxt, "bdm_update", bdm_uuid=bdm_uuid,
                                          values=values))
+
+    def bdm_destroy(self, ctxt: Any, bdm_uuid: str) -> None:
+        self._prepare(version="1.2").call(ctxt, "bdm_destroy", bdm_uuid=bdm_uuid)
 
     def migration_update(self, ctxt: Any, migration_uuid: str,
                          values: dict[str, Any]) -> dict[str, Any]:

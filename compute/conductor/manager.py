@@ -51,9 +51,9 @@ def _build_check_interval(conf: cfg.ConfigOpts) -> float:
 
 
 class ConductorManager:
-    """Serves the conductor's RPC API (version 1.1)."""
+    """Serves the conductor's RPC API (version 1.2)."""
 
-    RPC_API_VERSION = "1.1"
+    RPC_API_VERSION = "1.2"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
@@ -160,6 +160,16 @@ class ConductorManager:
             row.updated_at = base_models.utcnow()
             session.flush()
             return bdm_dict(row)
+
+    @rpc.expected(exception.BDMNotFound)
+    def bdm_destroy(self, ctxt: Any, bdm_uuid: str) -> None:
+        """Delete a volume's mapping once its attachment is gone (a detach)."""
+        bdm = models.BlockDeviceMapping
+        with self.db.writer() as session:
+            row = session.scalars(sa.select(bdm).where(bdm.uuid == bdm_uuid)).first()
+            if row is None:
+                raise exception.BDMNotFound(id=bdm_uuid)
+            session.delete(row)
 
     @rpc.expected(exception.MigrationNotFound)
     def migration_update(self, ctxt: Any, migration_uuid: str,

@@ -116,15 +116,8 @@ def _next_device(root: str, bdms: list[dict[str, Any]]) -> str:
 
 
 def forget_bdm(node: base.Node, ctxt: Any, bdm_uuid: str) -> None:
-    """Remove a volume's mapping once its attachment is gone: deleted through the
-    conductor's ``bdm_destroy`` when it has one, else emptied (no volume, device,
-    attachment or connection) so nothing lists, connects or detaches it again."""
-    destroy = getattr(node.conductor, "bdm_destroy", None)
-    if callable(destroy):
-        destroy(ctxt, bdm_uuid)
-        return
-    node.conductor.bdm_update(ctxt, bdm_uuid, {"connection_info": None, "attachment_id": None,
-                                               "volume_id": None, "device_name": None})
+    """Remove a volume's mapping once its attachment is gone."""
+    node.conductor.bdm_destroy(ctxt, bdm_uuid)
 
 
 def _undo_attach(node: base.Node, ctxt: Any, bdm_uuid: str, attachment_id: str) -> None:

@@ -321,10 +321,8 @@ def test_node_attaches_at_the_device_the_api_chose_and_forgets_on_detach(cloud: 
     node.detach_volume(ctxt, inst["uuid"], "vol-1", "att-1")
     assert "vdc" not in node.driver._guests[inst["uuid"]].volumes
     assert cloud.neighbours.volume_calls[-1] == ("disconnect", "att-1")
-    # Without the conductor's bdm_destroy the row is emptied: nothing lists it again.
-    (row,) = cloud.conductor.bdms[inst["uuid"]]
-    assert (row["volume_id"], row["attachment_id"], row["device_name"],
-            row["connection_info"]) == (None, None, None, None)
+    # The mapping is gone with the attachment.
+    assert cloud.conductor.bdms[inst["uuid"]] == []
 
 
 def test_node_attach_failure_deletes_the_attachment_and_the_mapping(cloud: Any) -> None:
@@ -333,23 +331,7 @@ def test_node_attach_failure_deletes_the_attachment_and_the_mapping(cloud: Any) 
     node.driver.fail_next("attach_volume", RuntimeError("hot-plug refused"))
     node.attach_volume(ctxt, inst["uuid"], "bdm-2")
     assert cloud.neighbours.volume_calls == [("connect", "att-2"), ("disconnect", "att-2")]
-    assert cloud.conductor.bdms[inst["uuid"]][0]["volume_id"] is None
+    assert cloud.conductor.bdms[inst["uuid"]] == []
     assert node.driver._guests[inst["uuid"]].volumes == {}
     fault = cloud.conductor.faults(inst["uuid"])
     assert fault is not None
-
-
-def test_node_prefers_the_conductors_bdm_destroy(cloud: Any) -> None:
-    node, inst, ctxt = _node_with_server(cloud)
-    cloud.conductor.bdms[inst["uuid"]] = [_mapping(inst, "3")]
-    destroyed: list[str] = []
-
-    def bdm_destroy(ctxt_: Any, bdm_uuid: str) -> None:
-        destroyed.append(bdm_uuid)
-        cloud.conductor.bdms[inst["uuid"]] = [b for b in cloud.conductor.bdms[inst["uuid"]]
-                                              if b["uuid"] != bdm_uuid]
-
-    cloud.conductor.bdm_destroy = bdm_destroy
-    node.attach_volume(ctxt, inst["uuid"], "bdm-3")
-    node.detach_volume(ctxt, inst["uuid"], "vol-3", "att-3")
-    assert destroyed == ["bdm-3"] and cloud.conductor.bdms[inst["uuid"]] == []

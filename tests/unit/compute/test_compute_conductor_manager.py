@@ -126,6 +126,10 @@ def test_block_device_mappings(env: manager.ConductorManager) -> None:
         fx.call(env.bdm_update, ctxt, "nope", {"device_name": "/dev/vdc"})
     with pytest.raises(ValueError):
         env.bdm_update(ctxt, "b2", {"instance_uuid": "other"})
+    env.bdm_destroy(ctxt, "b2")
+    assert [b["uuid"] for b in env.bdm_get_by_instance(ctxt, inst)] == ["b1"]
+    with pytest.raises(exception.BDMNotFound):
+        fx.call(env.bdm_destroy, ctxt, "b2")
 
 
 def test_migration_update_creates_then_updates(env: manager.ConductorManager) -> None:
