@@ -1,0 +1,1 @@
+"""The block storage REST API (Cinder v3 on the wire)."""

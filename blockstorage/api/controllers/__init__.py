@@ -1,0 +1,1 @@
+"""Controllers of the block storage API: each module exposes ``routes(app)``."""
