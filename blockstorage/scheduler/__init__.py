@@ -1,0 +1,1 @@
+"""The scheduler daemon (``stratus-blockstorage-scheduler``): picks a backend per volume."""

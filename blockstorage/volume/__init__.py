@@ -1,0 +1,1 @@
+"""The volume daemon (``stratus-blockstorage-volume``): manager, recovery, drivers."""

@@ -1,0 +1,1 @@
+"""Exports of volumes to their consumers (iSCSI through tgt)."""
