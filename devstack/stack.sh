@@ -13,7 +13,8 @@
 #
 # Settings (environment):
 #   STRATUS_HOME      where everything goes               (default /opt/stratus)
-#   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute objectstore")
+#   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute objectstore
+#                     blockstorage")
 #   ADMIN_PASSWORD    password of the admin user          (default "secret")
 #   DEMO_PASSWORD     password of the demo user           (default $ADMIN_PASSWORD)
 #   SERVICE_PASSWORD  password of the service users       (default $ADMIN_PASSWORD)
@@ -26,6 +27,8 @@
 #                     the state directory has no user xattrs (default 2G, sparse)
 #   VIRT_DRIVER       compute node driver: libvirt or fake (default libvirt; QEMU/TCG
 #                     where /dev/kvm cannot run ordinary guests, LIBVIRT_TYPE=kvm/qemu forces)
+#   BLOCKSTORAGE_TARGET  how volumes reach the guests: file (local paths; compute on
+#                     this host) or iscsi (tgt targets with CHAP)  (default file)
 #   STRATUS_DEBUG     True for debug logging              (default False)
 #   PYTHON            interpreter for the virtualenv      (default python3, >= 3.11)
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)
