@@ -92,7 +92,8 @@ def test_iso8601_expiry(app):
     PATH + "?temp_url_sig=abc&temp_url_expires=soon",
     PATH + "?temp_url_expires=%d" % (time.time() + 60),
     url() + "&temp_url_sig=x",
-])
+], ids=["wrong-key", "expired", "other-method", "other-object", "bad-digest",
+        "bad-expiry", "no-signature", "two-signatures"])
 def test_invalid(app, target):
     resp = call(app, target)
     assert resp.status_int == 401
