@@ -37,7 +37,8 @@ CREATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot":
         "description": {"type": ["string", "null"], "maxLength": 255},
         "display_description": {"type": ["string", "null"], "maxLength": 255},
         "force": {"type": ["boolean", "string", "null"]},
-        "metadata": METADATA}}}}
+        # the openstack client sends "metadata": null when no property is given
+        "metadata": dict(METADATA, type=["object", "null"])}}}}
 UPDATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot": {
     "type": "object", "minProperties": 1, "properties": {
         "name": {"type": ["string", "null"], "maxLength": 255},

@@ -6,8 +6,9 @@ file_volume_format`` (raw by default, sparse; qcow2 optional). Snapshots are
 raw files sparse), so a snapshot never depends on its volume nor a volume
 made from a snapshot or a clone on its source — both are copies too, grown to
 the new volume's size. (README deviation: no qcow2 backing chains, so deleting
-a snapshot or a source never breaks another volume.) Extending is ``qemu-img
-resize``.
+a snapshot or a source never breaks another volume.) Copies read with ``-U`` so
+an attached volume can be copied. Extending grows a raw file in place (the guest
+may hold it) and resizes a qcow2 one with ``qemu-img resize``.
 
 The volume's file format is stored in ``provider_location``
 (``<format>:<path>``) so changing the option later does not misread old
@@ -158,7 +159,8 @@ class FileDriver(base.VolumeDriver):
                        source_format: str) -> base.ModelUpdate:
         fmt = str(self.conf.volume.file_volume_format)
         path = self._path(self.conf.volume_name_template, str(volume["id"]))
-        self.run(["qemu-img", "convert", "-f", source_format, "-O", fmt, source, path])
+        # -U: the source may be attached to a running guest (QEMU holds its lock).
+        self.run(["qemu-img", "convert", "-U", "-f", source_format, "-O", fmt, source, path])
         self._grow(path, fmt, int(volume["size"]))
         os.chmod(path, FILE_MODE)
         return self._model_update(volume, fmt, path)
@@ -184,14 +186,22 @@ class FileDriver(base.VolumeDriver):
         _remove(self.local_path(volume))
 
     def extend_volume(self, volume: base.Volume, new_size: int) -> None:
-        self.run(["qemu-img", "resize", "-f", self.volume_format(volume),
-                  self.local_path(volume), base.size_arg(new_size)])
+        """Grow the file. A raw file grows in place (also while a guest holds it
+        open, which locks it against ``qemu-img resize``); qcow2 needs qemu-img."""
+        fmt = self.volume_format(volume)
+        if fmt == "raw":
+            path = self.local_path(volume)
+            if os.path.getsize(path) < new_size * base.GiB:
+                os.truncate(path, new_size * base.GiB)
+            return
+        self.run(["qemu-img", "resize", "-f", fmt, self.local_path(volume),
+                  base.size_arg(new_size)])
 
     def create_snapshot(self, snapshot: base.Snapshot,
                         volume: base.Volume) -> base.ModelUpdate:
         fmt = self.volume_format(volume)
         path = self._path(self.conf.snapshot_name_template, str(snapshot["id"]))
-        self.run(["qemu-img", "convert", "-f", fmt, "-O", fmt, self.local_path(volume),
+        self.run(["qemu-img", "convert", "-U", "-f", fmt, "-O", fmt, self.local_path(volume),
                   path])
         os.chmod(path, FILE_MODE)
         return {"provider_location": self._location(fmt, path)}

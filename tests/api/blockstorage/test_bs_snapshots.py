@@ -100,6 +100,10 @@ def test_create_errors(env: tuple[bs.BlockStorageService, bs.Api]) -> None:
     _snapshot(api, project, volume["id"], status=400)
     _snapshot(api, project, volume["id"], force="maybe", status=400)
     _snapshot(api, project, volume["id"], force=True, status=202)
+    # The openstack client sends "metadata": null when no property is given.
+    resp = _snapshot(api, project, volume["id"], force=True, metadata=None, status=202)
+    assert resp.json["snapshot"]["metadata"] == {}
+    _snapshot(api, project, volume["id"], force=True, metadata=["x"], status=400)
     svc.set_volume(volume["id"], status="error")
     _snapshot(api, project, volume["id"], force=True, status=400)
 

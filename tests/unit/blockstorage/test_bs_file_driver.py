@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import time
 import uuid
 from typing import Any
 
@@ -184,10 +186,51 @@ def test_file_connection_info(driver: file_driver.FileDriver) -> None:
 
 def test_failing_command_raises_with_its_stderr(driver: file_driver.FileDriver) -> None:
     volume = new_volume(1)
-    volume["provider_location"] = "raw:/nonexistent/dir/volume-x"
+    volume["provider_location"] = "qcow2:/nonexistent/dir/volume-x"
     with pytest.raises(base.ProcessExecutionError) as err:
         driver.extend_volume(volume, 2)
     assert "qemu-img resize" in err.value.message
+
+
+@pytest.mark.skipif(not shutil.which("qemu-system-x86_64"), reason="needs qemu-system-x86")
+def test_attached_volume_can_be_snapshotted_cloned_and_extended(
+        driver: file_driver.FileDriver) -> None:
+    """A running QEMU holds the volume's file (and its image lock), as an attached
+    volume is held by its guest."""
+    volume = new_volume(1)
+    volume.update(driver.create_volume(volume))
+    path = driver.local_path(volume)
+    _write(path, 4096, b"attached data")
+    qemu = subprocess.Popen(
+        ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "32", "-nographic",
+         "-nodefaults", "-S", "-drive", "file=%s,format=raw,if=none,id=d0" % path,
+         "-device", "virtio-blk-pci,drive=d0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        locked = False
+        while time.monotonic() < deadline and qemu.poll() is None:
+            # A resize to the same size writes nothing; it fails once QEMU holds the lock.
+            probe = subprocess.run(["qemu-img", "resize", "-f", "raw", path, "1G"],
+                                   capture_output=True, text=True)
+            if probe.returncode != 0:
+                locked = "lock" in probe.stderr
+                break
+            time.sleep(0.05)
+        assert locked, qemu.stderr.read() if qemu.stderr and qemu.poll() is not None else ""
+        snapshot = {"id": str(uuid.uuid4()), "volume_id": volume["id"], "size": 1,
+                    "provider_location": None}
+        snapshot.update(driver.create_snapshot(snapshot, volume))
+        clone = new_volume(1)
+        clone.update(driver.create_cloned_volume(clone, volume))
+        driver.extend_volume(volume, 2)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    assert _read(driver.snapshot_path(snapshot), 4096, 13) == b"attached data"
+    assert _read(driver.local_path(clone), 4096, 13) == b"attached data"
+    assert os.path.getsize(path) == 2 * GiB
+    assert _read(path, 4096, 13) == b"attached data"
 
 
 def test_iscsi_needs_raw(tmp_path: Any) -> None:
