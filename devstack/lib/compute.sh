@@ -70,6 +70,8 @@ compute_configure() {
 state_path = $STRATUS_DATA
 log_dir = $STRATUS_LOGS
 debug = $STRATUS_DEBUG
+transport_url = $TRANSPORT_URL
+host = $(hostname)
 
 [database]
 $(if [ -n "$DATABASE_URL_COMPUTE" ]; then
@@ -77,9 +79,6 @@ $(if [ -n "$DATABASE_URL_COMPUTE" ]; then
 else
     printf '# connection unset: SQLite file under state_path (compute.sqlite)'
 fi)
-
-transport_url = $TRANSPORT_URL
-host = $(hostname)
 
 [api]
 bind_host = 0.0.0.0
