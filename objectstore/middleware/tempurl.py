@@ -82,6 +82,36 @@ def sign(key: str, method: str, expires: int | str, path: str, digest: str = "sh
     return hmac.new(key.encode(), body.encode(), DIGESTS[digest]).hexdigest()
 
 
+def hmac_matches(key: str, message: str, digest: str, raw: bytes) -> bool:
+    """Whether ``raw`` is the HMAC-``digest`` of ``message`` with ``key`` (constant time).
+
+    Shared with formpost, which signs its forms with the same keys.
+    """
+    mac = hmac.new(key.encode(), message.encode("utf-8", "surrogateescape"),
+                   DIGESTS[digest]).digest()
+    return hmac.compare_digest(mac, raw)
+
+
+def temp_url_keys(environ: dict[str, Any], app: Any, account: str, container: str,
+                  swift_source: str = "TU") -> list[tuple[str, tuple[str, str | None]]]:
+    """The account's and the container's keys (``Temp-URL-Key``, ``-Key-2``) of
+    ``environ``'s path, each with its scope: (account, None) or (account, container).
+
+    Shared with formpost, which accepts the same keys.
+    """
+    found: list[tuple[str, tuple[str, str | None]]] = []
+    ainfo = info.get_account_info(environ, app, swift_source)
+    cinfo = info.get_container_info(environ, app, swift_source)
+    scopes: list[tuple[dict[str, str], tuple[str, str | None]]] = [
+        (ainfo.get("meta", {}), (account, None)),
+        (cinfo.get("meta", {}), (account, container))]
+    for meta, scope in scopes:
+        for name in ("temp-url-key", "temp-url-key-2"):
+            if meta.get(name):
+                found.append((meta[name], scope))
+    return found
+
+
 def _patterns(value: str | None) -> tuple[set[str], list[str]]:
     """(exact names, prefixes of ``*`` patterns) of a header list option."""
     names: set[str] = set()
@@ -179,17 +209,7 @@ class TempURL:
     def keys(self, req: webob.Request, account: str, container: str
              ) -> list[tuple[str, tuple[str, str | None]]]:
         """The account's and the container's temp URL keys, each with its scope."""
-        found: list[tuple[str, tuple[str, str | None]]] = []
-        ainfo = info.get_account_info(req.environ, self.app, "TU")
-        cinfo = info.get_container_info(req.environ, self.app, "TU")
-        scopes: list[tuple[dict[str, str], tuple[str, str | None]]] = [
-            (ainfo.get("meta", {}), (account, None)),
-            (cinfo.get("meta", {}), (account, container))]
-        for meta, scope in scopes:
-            for name in ("temp-url-key", "temp-url-key-2"):
-                if meta.get(name):
-                    found.append((meta[name], scope))
-        return found
+        return temp_url_keys(req.environ, self.app, account, container, "TU")
 
     def signature_scope(self, req: webob.Request, sig: str, expires: int, path: str,
                         account: str, container: str) -> tuple[str, str | None] | None:
@@ -204,9 +224,7 @@ class TempURL:
         for key, scope in self.keys(req, account, container):
             for method in methods:
                 body = "%s\n%s\n%s" % (method, expires, path)
-                mac = hmac.new(key.encode(), body.encode("utf-8", "surrogateescape"),
-                               DIGESTS[digest]).digest()
-                if hmac.compare_digest(mac, raw):
+                if hmac_matches(key, body, digest, raw):
                     return scope
         return None
 

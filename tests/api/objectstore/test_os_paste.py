@@ -18,8 +18,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 PASTE = os.path.join(REPO, "etc", "objectstore", "proxy-paste.ini")
 README_ORDER = ["catch_errors", "gatekeeper", "healthcheck", "crossdomain", "request_id",
-                "bulk", "tempurl", "authtoken", "keystoneauth", "copy", "container_quotas",
-                "account_quotas", "slo", "dlo", "versioned_writes", "proxy-server"]
+                "bulk", "tempurl", "formpost", "authtoken", "keystoneauth", "staticweb", "copy",
+                "container_quotas", "account_quotas", "slo", "dlo", "versioned_writes",
+                "proxy-server"]
 
 
 def _pipelines() -> dict[str, list[str]]:
