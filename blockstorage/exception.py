@@ -334,3 +334,7 @@ class ImageServiceUnavailable(exception.ServiceUnavailable):
 
 class ObjectStoreError(exception.Error):
     msg_fmt = "The object store failed: %(reason)s"
+
+
+class HostNotFound(exception.NotFound):
+    msg_fmt = "Host %(host)s could not be found."

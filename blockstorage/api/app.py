@@ -57,6 +57,7 @@ from blockstorage.api.controllers import limits
 from blockstorage.api.controllers import quotas
 from blockstorage.api.controllers import services
 from blockstorage.api.controllers import snapshot_metadata
+from blockstorage.api.controllers import hosts
 from blockstorage.api.controllers import snapshots
 from blockstorage.api.controllers import types
 from blockstorage.api.controllers import versions
@@ -68,7 +69,7 @@ LOG = logging.getLogger(__name__)
 PROJECT_PREFIX_KEY = "stratus.blockstorage.project_prefix"
 API_PREFIX = "/v3"
 CONTROLLERS = (versions, volumes_controller, volume_actions, volume_metadata, limits,
-               quotas, availability_zones, services, extensions, snapshots,
+               quotas, availability_zones, services, hosts, extensions, snapshots,
                snapshot_metadata, types, attachments, backups)
 
 

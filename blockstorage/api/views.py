@@ -15,6 +15,20 @@ from common.wsgi import versions
 PROJECT_PREFIX_KEY = "stratus.blockstorage.project_prefix"
 
 
+
+#: Admin metadata every reader of a volume sees among its metadata (as Cinder shows it).
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+
+
+def visible_metadata(volume: dict[str, Any]) -> dict[str, str]:
+    """The volume's metadata plus the visible admin metadata (``readonly`` …)."""
+    metadata = dict(volume.get("metadata") or {})
+    admin = volume.get("admin_metadata") or {}
+    for key in VISIBLE_ADMIN_METADATA:
+        if key in admin:
+            metadata[key] = admin[key]
+    return metadata
+
 class Links:
     """Cinder's ``links``: a versioned self link and an unversioned bookmark, both
     with the project id the client used in its URL."""
@@ -87,7 +101,7 @@ class VolumeView:
             "links": self.links.item("volumes", volume["id"]),
             "volume_type": volume.get("volume_type_name"),
             "snapshot_id": volume["snapshot_id"], "source_volid": volume["source_volid"],
-            "metadata": dict(volume.get("metadata") or {}),
+            "metadata": visible_metadata(volume),
             "user_id": volume["user_id"],
             "bootable": "true" if volume["bootable"] else "false",
             "encrypted": bool(volume.get("encrypted")),

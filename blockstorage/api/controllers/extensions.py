@@ -18,6 +18,7 @@ EXTENSIONS = (
      "Extended SnapshotAttributes support."),
     ("os-quota-sets", "Quotas", "Quota management support."),
     ("os-services", "Services", "Services support."),
+    ("os-hosts", "Hosts", "Admin-only host administration."),
     ("os-types-extra-specs", "TypesExtraSpecs", "Type extra specs support."),
     ("os-types-manage", "TypesManage", "Types manage support."),
     ("os-vol-host-attr", "VolumeHostAttribute", "Expose host as an attribute of a volume."),

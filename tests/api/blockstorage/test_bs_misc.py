@@ -85,3 +85,30 @@ def test_request_id_and_size_limit(api: fx.Api) -> None:
     resp = api.v3("POST", "/volumes", project, body=b"{" + b" " * 200000 + b"}",
                   headers={"Content-Type": "application/json"}, status=413)
     assert "overLimit" in resp.json
+
+
+def test_hosts_list_and_usage(svc: fx.BlockStorageService, api: fx.Api) -> None:
+    listed = api.admin("GET", "/os-hosts", status=200)
+    fx.check_schema(fx.tempest_schema("hosts", "list_hosts"), listed)
+    by_host = {(h["host_name"], h["service"]): h for h in listed.json["hosts"]}
+    assert by_host[("node1@file", "cinder-volume")]["service-status"] == "available"
+    assert by_host[("node2@lvm", "cinder-volume")]["service-status"] == "unavailable"
+    assert by_host[("node3@file", "cinder-volume")]["service-state"] == "disabled"
+    assert ("node1", "cinder-scheduler") in by_host
+    api.v3("GET", "/os-hosts", fx.project(), status=403)
+
+    project = fx.project()
+    fx.available(svc, api, project, size=2)
+    fx.available(svc, api, project, size=3)
+    shown = api.admin("GET", "/os-hosts/node1", status=200)
+    fx.check_schema(fx.tempest_schema("hosts", "show_host"), shown)
+    rows = {r["resource"]["project"]: r["resource"] for r in shown.json["host"]}
+    assert (rows[project]["volume_count"], rows[project]["total_volume_gb"]) == ("2", "5")
+    assert int(rows["(total)"]["total_volume_gb"]) >= 5
+    api.admin("GET", "/os-hosts/nowhere", status=404)
+
+
+def test_extensions_list_hosts(api: fx.Api) -> None:
+    names = [e["name"] for e in api.v3("GET", "/extensions", fx.project(),
+                                       status=200).json["extensions"]]
+    assert "Hosts" in names

@@ -111,6 +111,9 @@ def test_readonly_volume_attaches_only_ro(svc: fx.BlockStorageService, api: fx.A
         status=400)
     act(api, project, volume["id"], "os-update_readonly_flag", {"readonly": True})
     assert svc.app.volumes.store.get(volume["id"])["admin_metadata"]["readonly"] == "True"
+    # Readers see the flag among the volume's metadata (as Cinder shows it).
+    shown = api.v3("GET", "/volumes/" + volume["id"], project, status=200).json["volume"]
+    assert shown["metadata"]["readonly"] == "True"
     act(api, project, volume["id"], "os-attach",
         {"instance_uuid": SERVER, "mountpoint": "/dev/vdb"}, status=400)
     act(api, project, volume["id"], "os-attach",
