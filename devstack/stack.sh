@@ -27,8 +27,8 @@
 #                     the state directory has no user xattrs (default 2G, sparse)
 #   VIRT_DRIVER       compute node driver: libvirt or fake (default libvirt; QEMU/TCG
 #                     where /dev/kvm cannot run ordinary guests, LIBVIRT_TYPE=kvm/qemu forces)
-#   BLOCKSTORAGE_TARGET  how volumes reach the guests: file (local paths; compute on
-#                     this host) or iscsi (tgt targets with CHAP)  (default file)
+#   BLOCKSTORAGE_TARGET  how volumes reach the guests: iscsi (tgt targets with CHAP)
+#                     or file (local paths; compute on this host)  (default iscsi)
 #   STRATUS_DEBUG     True for debug logging              (default False)
 #   PYTHON            interpreter for the virtualenv      (default python3, >= 3.11)
 #   SERVICE_TIMEOUT   seconds a daemon may take to answer (default 60)

@@ -51,9 +51,12 @@ def _reason(err: BaseException) -> str:
 
 
 def connector(conf: cfg.ConfigOpts) -> dict[str, Any]:
-    """This host's connector: what the volume daemon exports a volume to."""
+    """This host's connector: the backup reads and writes volume files on this host
+    (``protocols``: a volume daemon on this host hands over the file itself, even
+    when it exports volumes over iSCSI to guests)."""
     return {"host": conf.host, "multipath": False, "os_type": sys.platform,
-            "platform": platform.machine(), "initiator": None, "ip": None}
+            "platform": platform.machine(), "initiator": None, "ip": None,
+            "protocols": ["file"]}
 
 
 class VolumeAccess:

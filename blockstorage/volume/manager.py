@@ -187,7 +187,8 @@ class VolumeManager:
         connector = dict(connector or {})
         with self.backend.locked(volume_id):
             self.driver.terminate_connection(volume, connector)
-            self._release_export(volume, None, connector.get("host"))
+            if not self.driver.local_consumer(connector):
+                self._release_export(volume, None, connector.get("host"))
 
     def attachment_update(self, ctxt: Any, volume_id: str, connector: dict[str, Any],
                           attachment_id: str) -> dict[str, Any]:

@@ -5,8 +5,10 @@
 # under $STRATUS_DATA/blockstorage/volumes) and -backup (backups in the object
 # store, when it runs here) over the block storage database.
 #
-# Volumes reach the guests as local files (compute runs on this host):
-# BLOCKSTORAGE_TARGET=iscsi exports them over iSCSI with tgt (CHAP) instead.
+# Volumes reach the guests over iSCSI (tgt targets with CHAP; QEMU's own iSCSI
+# client logs in), as on a cloud whose compute nodes are other machines;
+# BLOCKSTORAGE_TARGET=file hands compute the volume's path instead (compute on
+# this host only). The backup daemon reads the files here either way.
 #
 # Hooks (see lib/identity.sh): blockstorage_packages names qemu-utils (and tgt),
 # blockstorage_configure writes $STRATUS_ETC/blockstorage/, blockstorage_init
@@ -27,8 +29,8 @@ BLOCKSTORAGE_API_LOG=$STRATUS_LOGS/blockstorage-api.log
 BLOCKSTORAGE_VOLUME_DAEMON=stratus-blockstorage-volume
 # The backend this volume daemon serves (its services host is <host>@<backend>).
 BLOCKSTORAGE_BACKEND=${BLOCKSTORAGE_BACKEND:-file}
-# file: the volume's path (compute on this host); iscsi: tgt targets with CHAP.
-BLOCKSTORAGE_TARGET=${BLOCKSTORAGE_TARGET:-file}
+# iscsi: tgt targets with CHAP; file: the volume's path (compute on this host).
+BLOCKSTORAGE_TARGET=${BLOCKSTORAGE_TARGET:-iscsi}
 BLOCKSTORAGE_PUBLIC_URL=http://$SERVICE_HOST:$BLOCKSTORAGE_PORT
 BLOCKSTORAGE_LOCAL_URL=http://127.0.0.1:$BLOCKSTORAGE_PORT
 # The catalog's URL: keystone fills in the project of the token.

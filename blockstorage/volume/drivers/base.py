@@ -91,7 +91,7 @@ class VolumeDriver(abc.ABC):
     """
 
     driver_version = "1.0.0"
-    vendor_name = "Stratus"
+    vendor_name = "Open Source"
 
     def __init__(self, conf: cfg.ConfigOpts, backend_name: str,
                  runner: Runner | None = None) -> None:
@@ -209,6 +209,12 @@ class VolumeDriver(abc.ABC):
     @abc.abstractmethod
     def initialize_connection(self, volume: Volume, connector: Connector) -> ConnectionInfo:
         """Export the volume to ``connector``'s host; what that host needs to attach."""
+
+    def local_consumer(self, connector: Connector) -> bool:
+        """Whether ``connector`` reads the volume's file on this host directly (the
+        backup daemon here: ``protocols`` includes ``file``), so no export is made
+        for it and none is removed when it lets go."""
+        return False
 
     def terminate_connection(self, volume: Volume, connector: Connector) -> None:
         """``connector``'s host detached (the manager removes the export when no

@@ -220,10 +220,14 @@ class FileDriver(base.VolumeDriver):
         if self.protocol == "iscsi":
             self.target.remove_target(str(volume["id"]), volume.get("provider_auth"))
 
+    def local_consumer(self, connector: base.Connector) -> bool:
+        return ("file" in (connector.get("protocols") or ())
+                and connector.get("host") == self.conf.host)
+
     def initialize_connection(self, volume: base.Volume,
                               connector: base.Connector) -> base.ConnectionInfo:
         mode = str(connector.get("access_mode") or volume.get("access_mode") or "rw")
-        if self.protocol == "iscsi":
+        if self.protocol == "iscsi" and not self.local_consumer(connector):
             self.ensure_export(volume)
             return self.target.connection_info(volume, mode)
         return {"driver_volume_type": "file",

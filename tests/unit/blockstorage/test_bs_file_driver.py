@@ -263,3 +263,13 @@ def test_iscsi_volumes_get_chap_credentials(tmp_path: Any) -> None:
     assert conn["data"]["target_iqn"] == "iqn.2010-10.org.openstack:volume-%s" % volume["id"]
     assert ["tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", "1",
             "--lun", "1", "--backing-store", drv.local_path(volume)] in calls
+    # The backup daemon on this host reads the file itself: no export for it.
+    calls.clear()
+    local = {"host": drv.conf.host, "protocols": ["file"]}
+    assert drv.local_consumer(local)
+    conn = drv.initialize_connection(volume, local)
+    assert conn["driver_volume_type"] == "file"
+    assert conn["data"]["device_path"] == drv.local_path(volume)
+    assert not [c for c in calls if c[0] == "tgtadm"]
+    assert not drv.local_consumer({"host": "elsewhere", "protocols": ["file"]})
+    assert not drv.local_consumer({"host": drv.conf.host})
