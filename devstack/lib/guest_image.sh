@@ -256,6 +256,29 @@ else
 fi
 say "ready at $(uptime_s) s"
 
+# Report disks that come and go (volumes attached while the guest runs) on the
+# console, so an operator or a test sees a hot-plugged volume arrive.
+(
+    known=" "
+    for d in /sys/block/vd*; do [ -e "$d" ] && known="$known${d##*/} "; done
+    while sleep 1; do
+        now=" "
+        for d in /sys/block/vd*; do
+            [ -e "$d" ] || continue
+            n=${d##*/}
+            now="$now$n "
+            case $known in
+                *" $n "*) ;;
+                *) say "disk $n added, $(($(cat "$d/size") * 512)) bytes" ;;
+            esac
+        done
+        for n in $known; do
+            case $now in *" $n "*) ;; *) say "disk $n removed" ;; esac
+        done
+        known=$now
+    done
+) &
+
 cat >/etc/inittab <<'TAB'
 ::respawn:/bin/cttyhack /bin/sh -l
 ::ctrlaltdel:/sbin/reboot
