@@ -34,7 +34,17 @@ READ_ONLY = frozenset((
     "owner", "stores"))
 
 
+_INT_KEYS = ("min_disk", "min_ram")
+_BOOL_KEYS = ("protected", "os_hidden")
+
+
 def _property(key: str, value: Any) -> Any:
+    # Values kept from an image on a volume (volume_image_metadata) are strings;
+    # the image API wants its core keys typed.
+    if key in _INT_KEYS:
+        return int(value)
+    if key in _BOOL_KEYS and isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
     if key in CORE_KEYS:
         return value
     if isinstance(value, bool):

@@ -105,12 +105,14 @@ def test_upload_volume_to_image_then_download(images: ImageEnv,
                                               tmp_path: pathlib.Path) -> None:
     ctxt = images.user()
     meta = {"name": "from-volume", "disk_format": "raw", "container_format": "bare",
-            "visibility": "private", "protected": False, "min_disk": 1,
-            "volume_id": "v1", "hw_disk_bus": None, "status": "ignored"}
+            "visibility": "private", "protected": "False", "min_disk": 1,
+            # kept on a volume from an image (volume_image_metadata): strings
+            "min_ram": "0", "volume_id": "v1", "hw_disk_bus": None, "status": "ignored"}
     queued = images.api.create_image(ctxt, meta)
     assert (queued["status"], queued["name"], queued["owner"]) == (
         "queued", "from-volume", ctxt.project_id)
     assert queued["volume_id"] == "v1" and "hw_disk_bus" not in queued
+    assert (queued["min_ram"], queued["protected"]) == (0, False)
     source = _file(tmp_path, 2 * 1024 * 1024 + 5)
     data = source.read_bytes()
     active = images.api.upload_image_data(ctxt, queued["id"], str(source))
