@@ -73,8 +73,12 @@ class BackendState:
 
     @property
     def free_gb(self) -> float | None:
+        """Free space: what the backend reported, less what was scheduled since on a
+        thick backend (a thin one uses space only as data is written)."""
         free = self._number("free_capacity_gb")
-        return None if free is None else free - self.consumed_gb
+        if free is None:
+            return None
+        return free if self.thin else free - self.consumed_gb
 
     @property
     def provisioned_gb(self) -> float:

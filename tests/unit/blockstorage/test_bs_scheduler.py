@@ -288,6 +288,20 @@ def test_capacity_thin_over_subscribes_up_to_the_ratio() -> None:
     assert not flt.passes(thin, spec(20, **{"provisioning:type": "thick"}))
 
 
+def test_scheduled_volumes_count_against_free_space_only_when_thick() -> None:
+    """Between two capacity reports: on a thick backend each scheduled volume takes
+    free space; on a thin one it only adds to what is provisioned."""
+    flt = filters.CapacityFilter()
+    thick = backend(free=10)
+    thick.consumed_gb = 8
+    assert not flt.passes(thick, spec(3))
+    thin = backend(free=10, total=100, thin=True, max_over_subscription_ratio=20.0,
+                   provisioned_capacity_gb=0)
+    thin.consumed_gb = 80  # 80 one-GiB sparse files scheduled since the report
+    assert thin.free_gb == 10 and thin.provisioned_gb == 80
+    assert flt.passes(thin, spec(1))
+
+
 def test_weigher_prefers_virtual_free_space() -> None:
     thick = filters.BackendState("a@b", "nova", caps(free=50))
     thin = filters.BackendState("b@b", "nova", caps(free=20, thin=True,
