@@ -79,21 +79,24 @@ def creates(client: Client, count: int, size: int) -> list[float]:
         volume = client.call("POST", "/volumes", json=body)["volume"]
         sent[volume["id"]] = start
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        list(pool.map(create, range(count)))
-    deadline = time.monotonic() + 600
-    while len(done) < count and time.monotonic() < deadline:
-        now = time.monotonic()
-        for vid, status in client.statuses(prefix).items():
-            if vid in done:
-                continue
-            if status == "available":
-                done[vid] = now - sent[vid]
-            elif status.startswith("error"):
-                raise SystemExit("volume %s went to %s" % (vid, status))
-        time.sleep(0.05)
-    for vid in sent:
-        client.call("DELETE", "/volumes/%s" % vid)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(create, range(count)))
+        deadline = time.monotonic() + 600
+        while len(done) < count and time.monotonic() < deadline:
+            now = time.monotonic()
+            for vid, status in client.statuses(prefix).items():
+                if vid in done:
+                    continue
+                if status == "available":
+                    done[vid] = now - sent[vid]
+                elif status.startswith("error"):
+                    raise SystemExit("volume %s went to %s" % (vid, status))
+            time.sleep(0.05)
+    finally:
+        for vid in list(sent):
+            client.sess.request("/volumes/%s" % vid, "DELETE", endpoint_filter=client.ep,
+                                headers=HEADERS, raise_exc=False)
     if len(done) < count:
         raise SystemExit("only %d of %d volumes became available" % (len(done), count))
     return sorted(done.values())
