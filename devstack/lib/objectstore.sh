@@ -180,6 +180,12 @@ $(_objectstore_server_section container_server 6201)
 
 $(_objectstore_server_section object_server 6200)
 
+# One small host: a replication pass every 5 minutes rather than every 30 s (a
+# pass asks every partition's peers for their hashes; with a few thousand
+# partitions that alone kept most of a core busy).
+[replicator]
+interval = ${OBJECTSTORE_REPLICATOR_INTERVAL:-300}
+
 $(authtoken_section objectstore)
 EOF
     [ "$FILE_CHANGED" = 1 ] && info "wrote $OBJECTSTORE_CONF"
