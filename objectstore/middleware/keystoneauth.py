@@ -185,18 +185,21 @@ class KeystoneAuth:
             return None
         if account is None or (container is None and req.method == "DELETE"):
             return self.denied_response(req)
+        prefix = self.prefix_of(account)
+        own_account = prefix is not None and account == prefix + identity.project_id
+        # The owner first: a public (referrer) ACL must not hide its ACL headers
+        # from the owner (the proxy shows them only to swift_owner).
+        if own_account and prefix is not None and self.is_operator(identity, prefix):
+            req.environ["swift_owner"] = True
+            return None
         referrers, grants = acl.parse_acl(getattr(req, "acl", None))
         if grants and self.cross_project_grant(identity, grants) is not None:
             return None
         by_referrer = referrer_decision(req, obj, referrers, grants)
         if by_referrer:
             return None
-        prefix = self.prefix_of(account)
-        if prefix is None or account != prefix + identity.project_id:
+        if not own_account:
             return self.denied_response(req)
-        if self.is_operator(identity, prefix):
-            req.environ["swift_owner"] = True
-            return None
         if by_referrer is None and set(identity.roles) & {g.lower() for g in grants}:
             return None
         return self.denied_response(req)

@@ -63,6 +63,15 @@ def test_operator_owns_its_project_account(swift, role):
     assert swift.authorized[-1].remote_user == P1
 
 
+def test_owner_of_a_public_container_still_sees_its_acls(swift):
+    """A matching referrer rule must not decide before the operator check (the
+    owner would then not see X-Container-Read)."""
+    app = make(swift)
+    resp = call(app, "/v1/AUTH_p1id/listed", "HEAD", identity())
+    assert resp.headers["X-Container-Read"] == ".r:*,.rlistings"
+    assert swift.authorized[-1].owner is True
+
+
 def test_operator_can_write_and_post_account(swift):
     app = make(swift)
     assert call(app, "/v1/AUTH_p1id/new", "PUT", identity()).status_int == 201
