@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import engine
+from blockstorage import db
 from blockstorage import exception
 from blockstorage.db import models
 from blockstorage.db import snapshots as snapshot_store
@@ -73,10 +74,8 @@ class AttachmentStore:
 
     @staticmethod
     def _row(session: orm.Session, attachment_id: str) -> models.VolumeAttachment:
-        row = session.get(models.VolumeAttachment, attachment_id)
-        if row is None:
-            raise exception.VolumeAttachmentNotFound(attachment_id=attachment_id)
-        return row
+        return db.get_row(session, models.VolumeAttachment, attachment_id,
+                          lambda: exception.VolumeAttachmentNotFound(attachment_id=attachment_id))
 
     @staticmethod
     def _projects(session: orm.Session, volume_ids: Iterable[str]) -> dict[str, str]:

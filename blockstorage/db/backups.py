@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import engine
+from blockstorage import db
 from blockstorage import exception
 from blockstorage.db import models
 from blockstorage.db import snapshots as snapshot_store
@@ -70,10 +71,8 @@ class BackupStore:
 
     @staticmethod
     def _row(session: orm.Session, backup_id: str) -> models.Backup:
-        row = session.get(models.Backup, backup_id)
-        if row is None:
-            raise exception.BackupNotFound(backup_id=backup_id)
-        return row
+        return db.get_row(session, models.Backup, backup_id,
+                          lambda: exception.BackupNotFound(backup_id=backup_id))
 
     @staticmethod
     def _dicts(session: orm.Session, rows: Sequence[models.Backup]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import engine
+from blockstorage import db
 from blockstorage import exception
 from blockstorage.db import models
 
@@ -122,10 +123,8 @@ class SnapshotStore:
 
     @staticmethod
     def _row(session: orm.Session, snapshot_id: str) -> models.Snapshot:
-        row = session.get(models.Snapshot, snapshot_id)
-        if row is None:
-            raise exception.SnapshotNotFound(snapshot_id=snapshot_id)
-        return row
+        return db.get_row(session, models.Snapshot, snapshot_id,
+                          lambda: exception.SnapshotNotFound(snapshot_id=snapshot_id))
 
     # -- reads
     def get(self, snapshot_id: str) -> dict[str, Any]:
