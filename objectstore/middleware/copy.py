@@ -105,10 +105,11 @@ class ServerSideCopy:
         if not 200 <= source.status_int < 300:
             return source
         is_slo = _is_slo(source)
+        sink_headers = self.sink_headers(req, source, manifest)
         sink = segments.subrequest(
             req.environ, "PUT", "/%s/%s/%s/%s" % dst,
             "multipart-manifest=put" if manifest and is_slo else "",
-            headers=self.sink_headers(req, source, manifest), source=SOURCE)
+            headers=sink_headers, source=SOURCE)
         segments.set_body_stream(sink, source.app_iter, source.content_length)
         try:
             resp = sink.get_response(self.app)
@@ -119,6 +120,10 @@ class ServerSideCopy:
             resp.headers["X-Copied-From-Account"] = quote(src.account)
             if "Last-Modified" in source.headers:
                 resp.headers["X-Copied-From-Last-Modified"] = source.headers["Last-Modified"]
+            # The answer names the copy's metadata, as Swift's does.
+            for name, value in sink_headers.items():
+                if name.lower().startswith("x-object-meta-"):
+                    resp.headers[name] = value
         return resp
 
     @staticmethod

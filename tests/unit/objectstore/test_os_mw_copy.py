@@ -72,6 +72,9 @@ def test_request_headers_win(fake: FakeSwift) -> None:
     assert dst["x-object-meta-shape"] == "round"
     assert dst["x-object-meta-new"] == "yes"
     assert dst["content-type"] == "application/x-thing"
+    # the answer names the copy's metadata (the source's and the request's)
+    assert (resp.headers["X-Object-Meta-Color"], resp.headers["X-Object-Meta-Shape"],
+            resp.headers["X-Object-Meta-New"]) == ("blue", "round", "yes")
 
 
 def test_fresh_metadata_drops_the_sources_metadata(fake: FakeSwift) -> None:
