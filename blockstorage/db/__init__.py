@@ -1,5 +1,6 @@
 """The block storage database: models, migrations and the stores."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,3 +16,16 @@ def get_row(session: orm.Session, model: type[_Row], row_id: str,
     if row is None:
         raise not_found()
     return row  # type: ignore[no-any-return]
+
+
+def new_row_values(values: Any, columns: Any, what: str) -> dict[str, Any]:
+    """``values`` of a new row: a copy with a generated ``id`` when absent.
+
+    :raises ValueError: for keys that are not columns of the table.
+    """
+    row = dict(values)
+    row.setdefault("id", str(uuid.uuid4()))
+    unknown = set(row) - set(columns)
+    if unknown:
+        raise ValueError("unknown %s columns: %s" % (what, ", ".join(sorted(unknown))))
+    return row

@@ -10,7 +10,6 @@ compare-and-set on ``attach_status``.
 from __future__ import annotations
 
 import dataclasses
-import uuid as uuid_mod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -121,11 +120,7 @@ class AttachmentStore:
 
         :raises: VolumeNotFound.
         """
-        values = dict(values)
-        values.setdefault("id", str(uuid_mod.uuid4()))
-        unknown = set(values) - _COLUMNS
-        if unknown:
-            raise ValueError("unknown attachment columns: %s" % ", ".join(sorted(unknown)))
+        values = db.new_row_values(values, _COLUMNS, "attachment")
         with self.db.writer() as session:
             volume = session.get(models.Volume, volume_id)
             if volume is None:

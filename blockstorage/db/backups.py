@@ -8,7 +8,6 @@ raises ``InvalidBackupStatus`` when another request moved the backup first.
 from __future__ import annotations
 
 import dataclasses
-import uuid as uuid_mod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -123,11 +122,7 @@ class BackupStore:
     def create(self, values: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Insert one backup (``id`` generated when absent)."""
-        values = dict(values)
-        values.setdefault("id", str(uuid_mod.uuid4()))
-        unknown = set(values) - _COLUMNS
-        if unknown:
-            raise ValueError("unknown backup columns: %s" % ", ".join(sorted(unknown)))
+        values = db.new_row_values(values, _COLUMNS, "backup")
         with self.db.writer() as session:
             row = models.Backup(**values)
             row.metadata_items = [models.BackupMetadata(key=k, value=v)

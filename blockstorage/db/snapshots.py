@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import uuid as uuid_mod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -157,11 +156,7 @@ class SnapshotStore:
     def create(self, values: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Insert one snapshot (``id`` generated when absent)."""
-        values = dict(values)
-        values.setdefault("id", str(uuid_mod.uuid4()))
-        unknown = set(values) - _COLUMNS
-        if unknown:
-            raise ValueError("unknown snapshot columns: %s" % ", ".join(sorted(unknown)))
+        values = db.new_row_values(values, _COLUMNS, "snapshot")
         with self.db.writer() as session:
             row = models.Snapshot(**values)
             row.metadata_items = [models.SnapshotMetadata(key=k, value=v)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import uuid as uuid_mod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from common.db import engine
+from blockstorage import db
 from blockstorage import exception
 from blockstorage import states
 from blockstorage.db import models
@@ -228,11 +228,7 @@ class VolumeStore:
                admin_metadata: Mapping[str, str] | None = None,
                glance_metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Insert one volume (``id`` generated when absent)."""
-        values = dict(values)
-        values.setdefault("id", str(uuid_mod.uuid4()))
-        unknown = set(values) - _COLUMNS
-        if unknown:
-            raise ValueError("unknown volume columns: %s" % ", ".join(sorted(unknown)))
+        values = db.new_row_values(values, _COLUMNS, "volume")
         with self.db.writer() as session:
             row = models.Volume(**values)
             row.metadata_items = [models.VolumeMetadata(key=k, value=v)
