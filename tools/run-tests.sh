@@ -55,8 +55,8 @@ export VIRTUAL_ENV="$VENV"
 if [ -z "${STRATUS_SKIP_LINT:-}" ]; then
     echo "run-tests: ruff check ."
     "$VENV/bin/ruff" check . || fail "ruff found problems (see above)"
-    echo "run-tests: mypy common identity image network compute objectstore blockstorage"
-    "$VENV/bin/mypy" common identity image network compute objectstore blockstorage || fail "mypy found type errors (see above)"
+    echo "run-tests: mypy common identity image network compute objectstore blockstorage dashboard"
+    "$VENV/bin/mypy" common identity image network compute objectstore blockstorage dashboard || fail "mypy found type errors (see above)"
 fi
 
 args=(tests/unit tests/api tests/functional -q -p no:cacheprovider)

@@ -1,0 +1,4 @@
+"""URLs of Projects (filled by the panel's views)."""
+from typing import Any
+
+urlpatterns: list[Any] = []

@@ -1,0 +1,4 @@
+"""URLs of Backups (filled by the panel's views)."""
+from typing import Any
+
+urlpatterns: list[Any] = []

@@ -1,0 +1,1 @@
+"""Building blocks every panel uses: tables, forms, formatting."""
