@@ -17,7 +17,8 @@ def image(img: dict[str, Any]) -> dict[str, Any]:
     body["file"] = "/v2/images/%s/file" % img["id"]
     body["schema"] = "/v2/schemas/image"
     if img.get("location") and img.get("status") in ("active", "deactivated"):
-        body["stores"] = "file"
+        # The store's name is the location's scheme (file://..., swift://...).
+        body["stores"] = str(img["location"]).split("://", 1)[0] or "file"
     return body
 
 
