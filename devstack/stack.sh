@@ -14,7 +14,7 @@
 # Settings (environment):
 #   STRATUS_HOME      where everything goes               (default /opt/stratus)
 #   ENABLED_SERVICES  services to run, space separated    (default "identity image network compute objectstore
-#                     blockstorage")
+#                     blockstorage dashboard")
 #   ADMIN_PASSWORD    password of the admin user          (default "secret")
 #   DEMO_PASSWORD     password of the demo user           (default $ADMIN_PASSWORD)
 #   SERVICE_PASSWORD  password of the service users       (default $ADMIN_PASSWORD)

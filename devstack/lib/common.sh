@@ -10,7 +10,7 @@
 # ---------------------------------------------------------------------------
 STRATUS_REPO=${STRATUS_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 STRATUS_HOME=${STRATUS_HOME:-/opt/stratus}
-ENABLED_SERVICES=${ENABLED_SERVICES:-identity image network compute objectstore blockstorage}
+ENABLED_SERVICES=${ENABLED_SERVICES:-identity image network compute objectstore blockstorage dashboard}
 ADMIN_PASSWORD=${ADMIN_PASSWORD:-secret}
 DEMO_PASSWORD=${DEMO_PASSWORD:-$ADMIN_PASSWORD}
 SERVICE_PASSWORD=${SERVICE_PASSWORD:-$ADMIN_PASSWORD}
