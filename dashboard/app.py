@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from oslo_config import cfg
@@ -10,6 +11,9 @@ from dashboard import settings
 
 
 def make_app(conf: cfg.ConfigOpts) -> Any:
+    # openstacksdk warns about its own deprecations on every call: not the
+    # operator's business, and it would flood the log.
+    warnings.filterwarnings("ignore", module=r"openstack(\..*)?$")
     settings.configure(conf)
     from django.core.wsgi import get_wsgi_application
     from whitenoise import WhiteNoise

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
-from dashboard import auth, errors
+from dashboard import auth, errors, views
 
 LOG = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/auth/login", "/static/", "/healthcheck")
@@ -81,7 +81,8 @@ class KeystoneSessionMiddleware:
             return to_login(request, "Your session has expired; log in again.")
         request.stratus_user = _user(state, info)
         if request.path.startswith("/admin/") and not request.stratus_user.is_admin:
-            raise PermissionDenied("This page is for administrators.")
+            # Rendered here, not raised: a member's try is no error for the log.
+            return views.forbidden(request, PermissionDenied("This page is for administrators."))
         return self.get_response(request)
 
 

@@ -37,6 +37,16 @@ def test_dash_admin_sees_admin_navigation(admin_client: Any, conn: mock.MagicMoc
     assert 'href="/admin/hypervisors/"' in body
 
 
+def test_dash_keypairs_table_lists_the_keys(client: Any, conn: mock.MagicMock) -> None:
+    key = mock.Mock(type="ssh", fingerprint="aa:bb:cc")
+    key.name = "k1"
+    conn.compute.keypairs.return_value = [key]
+    body = client.get("/project/keypairs/").content.decode()
+    assert '<tr id="row-k1" data-id="k1">' in body
+    assert "aa:bb:cc" in body and "<th>Fingerprint</th>" in body
+    assert 'action="/project/keypairs/k1/delete/"' in body
+
+
 def test_dash_api_404_is_a_404_page(client: Any, conn: mock.MagicMock) -> None:
     conn.compute.get_keypair.side_effect = http_error(404, "Keypair k9 not found")
     resp = client.get("/project/keypairs/k9/")

@@ -1,4 +1,9 @@
-"""URLs of Default Quotas (filled by the panel's views)."""
-from typing import Any
+"""Admin: Default Quotas."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.admin.quotas import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("update/", views.update, name="update"),
+]

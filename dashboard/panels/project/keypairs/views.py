@@ -55,7 +55,8 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html", {"title": "Key Pairs", "table": _table(request)})
+    return render(request, "dashboard/table.html", {"title": "Key Pairs",
+                                                       "table": _table(request).context()})
 
 
 def detail(request: Any, name: str) -> HttpResponse:
