@@ -1,7 +1,9 @@
 """API errors as sentences a user can act on (never a traceback)."""
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exc
@@ -14,7 +16,9 @@ def _from_body(resp: Any) -> str | None:
         body = resp.json()
     except (ValueError, AttributeError, json.JSONDecodeError):
         text = getattr(resp, "text", "") or ""
-        return text.strip()[:300] or None
+        # Some APIs (the object store) answer errors as a line of HTML.
+        text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+        return html.unescape(text)[:300] or None
     if not isinstance(body, dict):
         return None
     for key in ("NeutronError", "error"):

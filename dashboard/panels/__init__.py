@@ -44,13 +44,13 @@ PANELS: tuple[Panel, ...] = (
     Panel("project", "security_groups", "Security Groups", "Network", "network"),
     Panel("project", "containers", "Containers", "Object Store", "object-store"),
     Panel("admin", "hypervisors", "Hypervisors", "Compute", "compute"),
-    Panel("admin", "services", "System Information", "System"),
     Panel("admin", "instances", "All Instances", "Compute", "compute"),
     Panel("admin", "flavors", "Flavors", "Compute", "compute"),
     Panel("admin", "volumes", "All Volumes", "Volumes", "block-storage"),
     Panel("admin", "projects", "Projects", "Identity"),
     Panel("admin", "users", "Users", "Identity"),
     Panel("admin", "roles", "Roles", "Identity"),
+    Panel("admin", "services", "System Information", "System"),
     Panel("admin", "quotas", "Default Quotas", "System"),
 )
 

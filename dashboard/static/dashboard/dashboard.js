@@ -71,9 +71,10 @@
       text.textContent = "Uploaded; the cloud is storing it...";
     });
     xhr.addEventListener("load", function () {
+      // The request followed the redirect already: show that page (with its
+      // one-time messages) and put its address in the location bar.
       if (xhr.responseURL && xhr.responseURL !== window.location.href && xhr.status < 400) {
-        window.location.href = xhr.responseURL;
-        return;
+        window.history.replaceState(null, "", xhr.responseURL);
       }
       document.open();
       document.write(xhr.responseText);

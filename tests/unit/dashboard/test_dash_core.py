@@ -114,3 +114,17 @@ def test_dash_keypair_api_refusal_is_shown_on_the_form(client: Any, conn: mock.M
                        {"name": "k1", "public_key": "ssh-ed25519 AAAAC3Nza k@h"})
     assert resp.status_code == 400
     assert "Key pair &#x27;k1&#x27; already exists. (HTTP 409)" in resp.content.decode()
+
+
+def test_dash_html_error_bodies_become_plain_text() -> None:
+    from unittest import mock as m
+
+    from openstack import exceptions as sdk_exc
+
+    from dashboard import errors
+
+    resp = m.MagicMock(status_code=413, headers={}, text="<html><h1>Request Entity Too "
+                       "Large</h1><p>Quota &amp; limits exceeded</p></html>")
+    resp.json.side_effect = ValueError("not json")
+    err = sdk_exc.HttpException(message="x", response=resp)
+    assert errors.message(err) == "Request Entity Too Large Quota & limits exceeded (HTTP 413)"

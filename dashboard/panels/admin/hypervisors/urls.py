@@ -1,4 +1,9 @@
-"""URLs of Hypervisors (filled by the panel's views)."""
-from typing import Any
+"""Admin: Hypervisors."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.admin.hypervisors import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:hypervisor_id>/", views.detail, name="detail"),
+]

@@ -1,4 +1,10 @@
-"""URLs of System Information (filled by the panel's views)."""
-from typing import Any
+"""Admin: System Information."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.admin.services import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("compute/<str:host>/<str:binary>/disable/", views.disable, name="disable"),
+    path("compute/<str:host>/<str:binary>/enable/", views.enable, name="enable"),
+]
