@@ -179,7 +179,7 @@ class Bulk:
         path = "/v1/%s/%s" % (account, container)
         if obj.strip("/"):
             path += "/" + obj  # object names may end with a slash; container names not
-        sub = info.make_subrequest(req.environ, "DELETE", path, swift_source="BD")
+        sub = info.make_subrequest(req.environ, "DELETE", path, swift_source="BD", query="")
         resp = sub.get_response(self.app)
         if resp.status_int // 100 == 2:
             summary.counts["Number Deleted"] += 1
@@ -249,7 +249,8 @@ class Bulk:
                 return status != status_of(401)
             created.add(container)
         sub = info.make_subrequest(req.environ, "PUT", "/v1/%s/%s" % (account, name),
-                                   headers=_member_headers(req, member), swift_source="EA")
+                                   headers=_member_headers(req, member), swift_source="EA",
+                                   query="")
         sub.body_file = archive.extractfile(member)
         sub.content_length = member.size
         resp = sub.get_response(self.app)
@@ -263,12 +264,12 @@ class Bulk:
                          ) -> str | None:
         """None when the container exists or was created, else the failing status."""
         path = "/v1/%s/%s" % (account, container)
-        head = info.make_subrequest(req.environ, "HEAD", path, swift_source="EA")
+        head = info.make_subrequest(req.environ, "HEAD", path, swift_source="EA", query="")
         resp = head.get_response(self.app)
         if resp.status_int // 100 == 2:
             return None
         if resp.status_int == 404:
-            put = info.make_subrequest(req.environ, "PUT", path, swift_source="EA")
+            put = info.make_subrequest(req.environ, "PUT", path, swift_source="EA", query="")
             resp = put.get_response(self.app)
             if resp.status_int // 100 == 2:
                 return None

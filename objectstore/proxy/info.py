@@ -42,11 +42,12 @@ def _noop_authorize(req: webob.Request) -> None:
 def make_subrequest(environ: Any, method: str = "GET", path: str | None = None,
                     headers: Mapping[str, str] | None = None, body: bytes | None = None,
                     swift_source: str | None = None, pre_authed: bool = False,
-                    ) -> webob.Request:
+                    query: str | None = None) -> webob.Request:
     """A new request for the same pipeline position as ``environ``'s.
 
     ``path`` is unquoted (``/v1/a/c/o``; a ``?query`` part becomes the query
-    string); without it the original path is used. The new request shares the
+    string, unless ``query`` is given: then ``path`` is taken whole, as names may
+    hold ``?``); without it the original path is used. The new request shares the
     infocache and the identity of the original one; with ``pre_authed`` its
     ``swift.authorize`` allows everything and it acts as the account's owner.
     """
@@ -60,7 +61,8 @@ def make_subrequest(environ: Any, method: str = "GET", path: str | None = None,
         env["PATH_INFO"] = environ.get("PATH_INFO", "/")
         env["QUERY_STRING"] = environ.get("QUERY_STRING", "")
     else:
-        path, _, query = path.partition("?")
+        if query is None:
+            path, _, query = path.partition("?")
         env["PATH_INFO"] = to_wsgi_str(path)
         env["QUERY_STRING"] = query
     env["REQUEST_METHOD"] = method
@@ -177,7 +179,7 @@ def get_container_info(environ: Any, app: Any, swift_source: str | None = None
     key = container_cache_key(account, container)
     if key not in cache:
         sub = make_subrequest(environ, "HEAD", "/v1/%s/%s" % (account, container),
-                              swift_source=swift_source, pre_authed=True)
+                              swift_source=swift_source, pre_authed=True, query="")
         resp = sub.get_response(app)
         cache[key] = container_info_from(resp.status_int, resp.headers)
     return dict(cache[key])
@@ -193,7 +195,7 @@ def get_account_info(environ: Any, app: Any, swift_source: str | None = None
     key = account_cache_key(account)
     if key not in cache:
         sub = make_subrequest(environ, "HEAD", "/v1/%s" % account,
-                              swift_source=swift_source, pre_authed=True)
+                              swift_source=swift_source, pre_authed=True, query="")
         resp = sub.get_response(app)
         cache[key] = account_info_from(resp.status_int, resp.headers)
     return dict(cache[key])

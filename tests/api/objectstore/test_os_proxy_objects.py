@@ -188,3 +188,34 @@ def test_quoted_names_round_trip(http_proxy: tuple[str, int], box: Cluster) -> N
     assert [n["name"] for n in names] == ["sp ace/\u00e9%25"]
     status, body, _h = _raw(http_proxy, "GET", C + "/sp%20ace/%C3%A9%2525", {})
     assert status == 200 and body == b"z"
+
+
+def test_os_names_with_question_marks_and_percent(cluster: Cluster) -> None:  # noqa: F811
+    """A container named ``q?x %#`` works like any other: its info sub-request
+    must not take ``?`` for the start of a query string."""
+    path = "/v1/AUTH_o/q%3Fx%20%25%23"
+    assert req(cluster, "PUT", path).status_int == 201
+    resp = req(cluster, "PUT", path + "/o%3F1", body=b"data")
+    assert resp.status_int == 201
+    assert req(cluster, "GET", path + "/o%3F1").body == b"data"
+    listing = req(cluster, "GET", path, headers={"Accept": "application/json"}).json
+    assert [o["name"] for o in listing] == ["o?1"]
+
+
+def test_os_container_info_of_a_name_with_a_question_mark() -> None:
+    """The info sub-request of the quota/versioning filters HEADs the whole name."""
+    import webob
+
+    from objectstore.proxy import info
+
+    seen: list[tuple[str, str]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append((environ["PATH_INFO"], environ["QUERY_STRING"]))
+        start_response("204 No Content", [("X-Container-Object-Count", "3")])
+        return []
+
+    env = webob.Request.blank("/v1/AUTH_o/q%3Fx%20%25/obj").environ
+    found = info.get_container_info(env, app)
+    assert found["status"] == 204 and found["object_count"] == 3
+    assert seen == [(info.to_wsgi_str("/v1/AUTH_o/q?x %"), "")]
