@@ -1,4 +1,6 @@
-"""URLs of Network Topology (filled by the panel's views)."""
-from typing import Any
+"""Project: Network Topology."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.project.topology import views
+
+urlpatterns = [path("", views.index, name="index")]
