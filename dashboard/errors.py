@@ -16,8 +16,13 @@ def _from_body(resp: Any) -> str | None:
         body = resp.json()
     except (ValueError, AttributeError, json.JSONDecodeError):
         text = getattr(resp, "text", "") or ""
-        # Some APIs (the object store) answer errors as a line of HTML.
-        text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+        # Some APIs (the object store) answer errors as a line of HTML, some
+        # (the image service) as text under a "415 Unsupported Media Type" line.
+        text = re.sub(r"<[^>]*>", "\n", text).strip()
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1 and re.match(r"\d{3} [A-Za-z]", lines[0]):
+            lines = lines[1:]
+        text = " ".join(" ".join(lines).split())
         return html.unescape(text)[:300] or None
     if not isinstance(body, dict):
         return None

@@ -128,3 +128,18 @@ def test_dash_html_error_bodies_become_plain_text() -> None:
     resp.json.side_effect = ValueError("not json")
     err = sdk_exc.HttpException(message="x", response=resp)
     assert errors.message(err) == "Request Entity Too Large Quota & limits exceeded (HTTP 413)"
+
+
+def test_dash_status_line_of_text_error_bodies_is_dropped() -> None:
+    from unittest import mock as m
+
+    from openstack import exceptions as sdk_exc
+
+    from dashboard import errors
+
+    resp = m.MagicMock(status_code=415, headers={}, text="415 Unsupported Media Type\n\n"
+                       "Image data does not match the declared disk_format qcow2.\n\n   ")
+    resp.json.side_effect = ValueError("not json")
+    err = sdk_exc.HttpException(message="x", response=resp)
+    assert errors.message(err) == ("Image data does not match the declared disk_format "
+                                   "qcow2. (HTTP 415)")

@@ -1,4 +1,12 @@
-"""URLs of Backups (filled by the panel's views)."""
-from typing import Any
+"""Project: Volume Backups."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.project.backups import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:backup_id>/", views.detail, name="detail"),
+    path("<str:backup_id>/row/", views.row, name="row"),
+    path("<str:backup_id>/restore/", views.restore, name="restore"),
+    path("<str:backup_id>/delete/", views.delete, name="delete"),
+]

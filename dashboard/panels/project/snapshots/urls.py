@@ -1,4 +1,12 @@
-"""URLs of Snapshots (filled by the panel's views)."""
-from typing import Any
+"""Project: Volume Snapshots."""
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from dashboard.panels.project.snapshots import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:snapshot_id>/", views.detail, name="detail"),
+    path("<str:snapshot_id>/row/", views.row, name="row"),
+    path("<str:snapshot_id>/edit/", views.edit, name="edit"),
+    path("<str:snapshot_id>/delete/", views.delete, name="delete"),
+]
