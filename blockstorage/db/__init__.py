@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import orm
 
 _Row = TypeVar("_Row")
@@ -29,3 +30,16 @@ def new_row_values(values: Any, columns: Any, what: str) -> dict[str, Any]:
     if unknown:
         raise ValueError("unknown %s columns: %s" % (what, ", ".join(sorted(unknown))))
     return row
+
+
+def rows_in_order(session: orm.Session, model: Any, ids: list[str]) -> list[Any]:
+    """The rows of ``model`` with the ``ids`` of a listing page, in that order.
+
+    A row deleted between the query of the ids and this one is left out: the
+    SQLite driver reads each statement afresh, so a listing racing a delete must
+    not fail on it.
+    """
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.scalars(sa.select(model).where(model.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]

@@ -17,7 +17,7 @@ from sqlalchemy import orm
 from common.db import engine
 from blockstorage import db
 from blockstorage import exception
-from blockstorage.db import models
+from blockstorage.db import models, rows_in_order
 from blockstorage.db import snapshots as snapshot_store
 
 _TIME_COLUMNS = frozenset(("created_at", "updated_at", "data_timestamp"))
@@ -94,11 +94,8 @@ class BackupStore:
             *snapshot_store.order_by(cols, query.listing.sort))
         with self.db.reader() as session:
             ids = snapshot_store.page(session, stmt, query.listing)
-            if not ids:
-                return []
-            rows = {r.id: r for r in session.scalars(sa.select(cols).where(
-                cols.id.in_(ids)))}
-            return self._dicts(session, [rows[i] for i in ids])
+            rows = rows_in_order(session, cols, ids)
+            return self._dicts(session, rows) if rows else []
 
     def count(self, query: Query) -> int:
         """How many backups match ``query``'s filters (paging ignored)."""

@@ -22,7 +22,7 @@ from sqlalchemy import orm
 from common.db import engine
 from blockstorage import db
 from blockstorage import exception
-from blockstorage.db import models
+from blockstorage.db import models, rows_in_order
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 _TIME_COLUMNS = frozenset(("created_at", "updated_at"))
@@ -140,11 +140,7 @@ class SnapshotStore:
             *order_by(models.Snapshot, query.listing.sort))
         with self.db.reader() as session:
             ids = page(session, stmt, query.listing)
-            if not ids:
-                return []
-            rows = {r.id: r for r in session.scalars(
-                sa.select(models.Snapshot).where(models.Snapshot.id.in_(ids)))}
-            return [to_dict(rows[i]) for i in ids]
+            return [to_dict(row) for row in rows_in_order(session, models.Snapshot, ids)]
 
     def count(self, query: Query) -> int:
         """How many snapshots match ``query``'s filters (paging ignored)."""

@@ -20,7 +20,7 @@ from sqlalchemy import orm
 
 from common.db import engine
 from blockstorage import exception
-from blockstorage.db import models
+from blockstorage.db import models, rows_in_order
 from blockstorage.db import snapshots as snapshot_store
 
 SORT_KEYS = frozenset(("id", "name", "description", "is_public", "created_at",
@@ -115,9 +115,7 @@ class TypeStore:
         stmt = stmt.order_by(*snapshot_store.order_by(cols, listing.sort))
         with self.db.reader() as session:
             ids = snapshot_store.page(session, stmt, listing)
-            rows = {r.id: r for r in session.scalars(sa.select(cols).where(
-                cols.id.in_(ids)))} if ids else {}
-            return [to_dict(rows[i]) for i in ids]
+            return [to_dict(row) for row in rows_in_order(session, cols, ids)]
 
     def in_use(self, type_id: str) -> bool:
         """Whether volumes (or snapshots) still have this type."""

@@ -21,7 +21,7 @@ from common.db import engine
 from blockstorage import db
 from blockstorage import exception
 from blockstorage import states
-from blockstorage.db import models
+from blockstorage.db import models, rows_in_order
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 _TIME_COLUMNS = frozenset(("created_at", "updated_at", "launched_at", "terminated_at"))
@@ -171,12 +171,9 @@ class VolumeStore:
             ids = ids[query.offset:]
             if query.limit is not None:
                 ids = ids[:query.limit]
-            if not ids:
-                return []
-            rows = {r.id: r for r in session.scalars(
-                sa.select(models.Volume).where(models.Volume.id.in_(ids)))}
-            names = self._type_names(session)
-            return [to_dict(rows[i], names) for i in ids]
+            rows = rows_in_order(session, models.Volume, ids)
+            names = self._type_names(session) if rows else {}
+            return [to_dict(row, names) for row in rows]
 
     def count(self, query: Query) -> int:
         """How many volumes match ``query``'s filters (paging ignored)."""

@@ -127,3 +127,15 @@ def test_backup_update_metadata_list_and_delete(db: db_engine.Database) -> None:
     assert store.count(backups_db.Query(statuses=["creating"])) == 2
     store.delete(made[1]["id"])
     assert store.count(backups_db.Query(project_id="p1")) == 2
+
+
+def test_bs_listing_page_skips_a_row_deleted_meanwhile(db: db_engine.Database) -> None:
+    """A listing that races a delete (ids read, then the row gone) lists the rest."""
+    from blockstorage.db import rows_in_order
+
+    first, second = _volume(db), _volume(db)
+    with db.reader() as session:
+        rows = rows_in_order(session, models.Volume,
+                             [second["id"], "vanished-id", first["id"]])
+        assert [r.id for r in rows] == [second["id"], first["id"]]
+        assert rows_in_order(session, models.Volume, []) == []
