@@ -110,10 +110,11 @@ def _devstack_target(home: str) -> Target:
     target.services = {s.type for s in conn.identity.services()}
     guest = conn.image.find_image("stratus-guest")
     if guest is not None:
-        props = guest.properties or {}
+        # openstacksdk gives these as attributes, not in ``properties``.
+        boot = {k: getattr(guest, k, None) for k in ("kernel_id", "ramdisk_id",
+                                                     "os_command_line")}
         target.guest_image = {"disk_format": guest.disk_format,
-                              **{k: props[k] for k in ("kernel_id", "ramdisk_id",
-                                                       "os_command_line") if k in props}}
+                              **{k: v for k, v in boot.items() if v}}
     return target
 
 
