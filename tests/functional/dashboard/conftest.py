@@ -144,6 +144,8 @@ class _Scratch:
 
     def _external_network(self) -> None:
         conn = self.target.admin()
+        if conn.compute.find_flavor("m1.tiny") is None:
+            conn.compute.create_flavor(name="m1.tiny", ram=128, vcpus=1, disk=1)
         net = conn.network.create_network(name="public", is_router_external=True)
         conn.network.create_subnet(network_id=net.id, name="public-subnet", ip_version=4,
                                    cidr="172.24.4.0/24", enable_dhcp=False)

@@ -51,8 +51,7 @@ def test_dash_pages_with_100_instances(target: Target, artifacts: str) -> None:
                                      data=b"\0" * 4096)
     net = demo.network.create_network(name="dash-scale-net")
     demo.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.99.0.0/22")
-    flavor = demo.compute.find_flavor("m1.tiny") or admin.compute.create_flavor(
-        name="m1.tiny", ram=128, vcpus=1, disk=1)
+    flavor = demo.compute.find_flavor("m1.tiny")
     try:
         demo.compute.create_server(name="dash-scale", image_id=image.id, flavor_id=flavor.id,
                                    networks=[{"uuid": net.id}], min_count=SCALE,
