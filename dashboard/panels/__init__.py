@@ -43,6 +43,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("project", "floating_ips", "Floating IPs", "Network", "network"),
     Panel("project", "security_groups", "Security Groups", "Network", "network"),
     Panel("project", "containers", "Containers", "Object Store", "object-store"),
+    Panel("project", "api_access", "API Access", "Access"),
     Panel("admin", "hypervisors", "Hypervisors", "Compute", "compute"),
     Panel("admin", "instances", "All Instances", "Compute", "compute"),
     Panel("admin", "flavors", "Flavors", "Compute", "compute"),

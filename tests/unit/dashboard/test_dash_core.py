@@ -143,3 +143,14 @@ def test_dash_status_line_of_text_error_bodies_is_dropped() -> None:
     err = sdk_exc.HttpException(message="x", response=resp)
     assert errors.message(err) == ("Image data does not match the declared disk_format "
                                    "qcow2. (HTTP 415)")
+
+
+def test_dash_api_access_lists_the_catalog_and_gives_an_openrc(client: Any) -> None:
+    body = client.get("/project/api_access/").content.decode()
+    assert "http://127.0.0.1:1/compute" in body and "block-storage" in body
+    rc = client.get("/project/api_access/openrc/")
+    assert rc["Content-Disposition"] == 'attachment; filename="demo-openrc.sh"'
+    text = rc.content.decode()
+    assert "export OS_PROJECT_ID='p-demo-0001'" in text
+    assert "export OS_USERNAME='demo'" in text and "read -sr OS_PASSWORD_INPUT" in text
+    assert "OS_PASSWORD=" in text and "secret" not in text

@@ -1,0 +1,1 @@
+"""Project: API Access (the services of the catalog, and an openrc file)."""
