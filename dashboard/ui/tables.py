@@ -45,6 +45,16 @@ class Action:
     def href(self, row: Any = None) -> str:
         return self.url(row) if callable(self.url) else self.url
 
+    def link(self, row: Any = None) -> dict[str, Any]:
+        """What the templates draw: a button or a link, with its confirmation."""
+        return {"label": self.label, "href": self.href(row), "method": self.method,
+                "danger": self.danger, "confirm": self.confirm}
+
+
+def links(actions: list[Action], row: Any) -> list[dict[str, Any]]:
+    """The actions ``row`` allows, as the templates draw them (detail pages too)."""
+    return [a.link(row) for a in actions if a.allowed(row)]
+
 
 @dataclasses.dataclass
 class Table:
@@ -73,18 +83,14 @@ class Table:
     def render_row(self, row: Any) -> dict[str, Any]:
         refresh = self.row_url(row) if self.row_url and self.changing(row) else None
         return {"id": self.row_id(row), "cells": self.cells(row), "refresh": refresh,
-                "actions": [{"label": a.label, "href": a.href(row), "method": a.method,
-                             "danger": a.danger, "confirm": a.confirm}
-                            for a in self.actions if a.allowed(row)]}
+                "actions": links(self.actions, row)}
 
     def context(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title,
                 "headers": [c.label for c in self.columns],
                 "has_actions": bool(self.actions),
                 "rows": [self.render_row(r) for r in self.rows],
-                "table_actions": [{"label": a.label, "href": a.href(), "method": a.method,
-                                   "danger": a.danger, "confirm": a.confirm}
-                                  for a in self.table_actions],
+                "table_actions": [a.link() for a in self.table_actions],
                 "empty": self.empty}
 
 
@@ -93,3 +99,10 @@ def row_response(request: Any, table: Table, row: Any) -> HttpResponse:
     context = {"row": table.render_row(row), "table": {"has_actions": bool(table.actions)}}
     html = render_to_string("dashboard/_row.html", context, request=request)
     return HttpResponse(html)
+
+
+def page(request: Any, title: str, table: Table) -> HttpResponse:
+    """The usual list page: ``table`` under ``title``."""
+    from django.shortcuts import render
+
+    return render(request, "dashboard/table.html", {"title": title, "table": table.context()})

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import cloud
@@ -43,7 +42,7 @@ def index(request: Any) -> HttpResponse:
                                        "running.")],
         table_actions=[tables.Action("Create Flavor", reverse("admin-flavors:create"), "get")],
         empty="No flavors: create one so that instances can be launched.")
-    return render(request, "dashboard/table.html", {"title": "Flavors", "table": table.context()})
+    return tables.page(request, "Flavors", table)
 
 
 def create(request: Any) -> HttpResponse:

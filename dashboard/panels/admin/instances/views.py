@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import cloud
@@ -19,8 +18,7 @@ def index(request: Any) -> HttpResponse:
     conn = cloud.connection(request)
     servers = list(conn.compute.servers(details=True, all_projects=True))
     built = table.build(servers, common.names(conn, projects=True), admin=True)
-    return render(request, "dashboard/table.html",
-                  {"title": "All Instances", "table": built.context()})
+    return tables.page(request, "All Instances", built)
 
 
 def row(request: Any, server_id: str) -> HttpResponse:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard.panels.admin.projects import forms, keystone
@@ -61,8 +60,7 @@ def index(request: Any, project_id: str) -> HttpResponse:
         actions=[_remove_action(project_id, rid, name, locked) for rid, name in roles],
         table_actions=[tables.Action("Add Member", _url("add_member", project_id), "get")],
         empty="Nobody has a role on this project.")
-    return render(request, "dashboard/table.html",
-                  {"title": "Manage Members of %s" % project.name, "table": table.context()})
+    return tables.page(request, "Manage Members of %s" % project.name, table)
 
 
 def add(request: Any, project_id: str) -> HttpResponse:

@@ -46,8 +46,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Projects", "table": _table(request).context()})
+    return tables.page(request, "Projects", _table(request))
 
 
 def detail(request: Any, project_id: str) -> HttpResponse:

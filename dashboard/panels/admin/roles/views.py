@@ -59,7 +59,7 @@ def index(request: Any) -> HttpResponse:
         table_actions=[tables.Action("Create Role", _url("create"), "get"),
                        tables.Action("Role Assignments", _url("assignments"), "get")],
         empty="No roles.")
-    return render(request, "dashboard/table.html", {"title": "Roles", "table": table.context()})
+    return tables.page(request, "Roles", table)
 
 
 def create(request: Any) -> HttpResponse:

@@ -55,8 +55,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Users", "table": _table(request).context()})
+    return tables.page(request, "Users", _table(request))
 
 
 def scope_name(assignment: Any) -> str:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import auth
@@ -35,8 +34,7 @@ def index(request: Any) -> HttpResponse:
         table_actions=[tables.Action("Download OpenStack RC File",
                                      reverse("project-api_access:openrc"), "get")],
         empty="The catalog of your token lists no service.")
-    return render(request, "dashboard/table.html",
-                  {"title": "API Access", "table": table.context()})
+    return tables.page(request, "API Access", table)
 
 
 def _quote(value: str) -> str:

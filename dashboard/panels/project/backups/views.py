@@ -51,12 +51,6 @@ def actions() -> list[tables.Action]:
 
 
 def table(rows: list[Any], volumes: dict[str, Any]) -> tables.Table:
-    def volume_name(backup: Any) -> str:
-        vol = volumes.get(backup.volume_id)
-        if vol is not None:
-            return str(vol.name or vol.id)
-        return str(backup.volume_name or backup.volume_id or "")
-
     return tables.Table(
         name="backups", title="Volume Backups",
         columns=[
@@ -64,9 +58,7 @@ def table(rows: list[Any], volumes: dict[str, Any]) -> tables.Table:
             tables.Column("description", "Description"),
             tables.Column("size", "Size", display=lambda b: common.size_gib(b.size)),
             tables.Column("status", "Status", status=True),
-            tables.Column("volume", "Volume", display=volume_name,
-                          link=lambda b: reverse("project-volumes:detail", args=[b.volume_id])
-                          if b.volume_id in volumes else None),
+            common.volume_column(volumes),
             tables.Column("container", "Container"),
             tables.Column("created_at", "Created", display=lambda b: fmt.when(b.created_at)),
         ],
@@ -74,29 +66,22 @@ def table(rows: list[Any], volumes: dict[str, Any]) -> tables.Table:
         empty="No volume backups: make one from a volume's Create Backup.")
 
 
-def _volumes(request: Any) -> dict[str, Any]:
-    return {v.id: v for v in common.cinder(request).volumes()}
-
-
 def index(request: Any) -> HttpResponse:
     backups = list(common.cinder(request).backups())
-    return render(request, "dashboard/table.html", {
-        "title": "Volume Backups", "table": table(backups, _volumes(request)).context()})
+    return tables.page(request, "Volume Backups", table(backups, common.volumes_by_id(request)))
 
 
 def row(request: Any, backup_id: str) -> HttpResponse:
     backup = common.get_backup(request, backup_id)
-    return tables.row_response(request, table([backup], _volumes(request)), backup)
+    return tables.row_response(request, table([backup], common.volumes_by_id(request)), backup)
 
 
 def detail(request: Any, backup_id: str) -> HttpResponse:
     backup = common.get_backup(request, backup_id)
-    volume = _volumes(request).get(backup.volume_id) if backup.volume_id else None
+    volume = common.volumes_by_id(request).get(backup.volume_id) if backup.volume_id else None
     return render(request, "project/backups/detail.html", {
         "title": backup.name or backup.id, "backup": backup, "volume": volume,
-        "actions": [{"label": a.label, "href": a.href(backup), "method": a.method,
-                     "danger": a.danger, "confirm": a.confirm}
-                    for a in actions() if a.allowed(backup)]})
+        "actions": tables.links(actions(), backup)})
 
 
 def restore(request: Any, backup_id: str) -> HttpResponse:

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import cloud, errors
@@ -96,8 +95,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Floating IPs", "table": _table(request).context()})
+    return tables.page(request, "Floating IPs", _table(request))
 
 
 def allocate(request: Any) -> HttpResponse:

@@ -80,8 +80,7 @@ def listed(request: Any) -> list[Any]:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Images", "table": table(request, listed(request)).context()})
+    return tables.page(request, "Images", table(request, listed(request)))
 
 
 def row(request: Any, image_id: str) -> HttpResponse:
@@ -95,9 +94,7 @@ def detail(request: Any, image_id: str) -> HttpResponse:
     return render(request, "project/images/detail.html", {
         "title": image.name or image.id, "image": image, "properties": props,
         "type": access.image_type(image), "owned": access.owned(request, image),
-        "actions": [{"label": a.label, "href": a.href(image), "method": a.method,
-                     "danger": a.danger, "confirm": a.confirm}
-                    for a in actions(request) if a.allowed(image)]})
+        "actions": tables.links(actions(request), image)})
 
 
 @require_POST

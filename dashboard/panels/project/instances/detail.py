@@ -38,9 +38,7 @@ def _page(request: Any, server: Any, tab: str, admin: bool, template: str,
         "tabs": [{"key": key, "label": label, "active": key == tab,
                   "href": reverse("%s:%s" % (ns, name), args=[server.id])}
                  for key, name, label in TABS],
-        "actions": [{"label": a.label, "href": a.href(server), "method": a.method,
-                     "danger": a.danger, "confirm": a.confirm}
-                    for a in acts if a.allowed(server)],
+        "actions": tables.links(acts, server),
         "back": reverse(ns + ":index"), "admin": admin,
     }
     context.update(extra)

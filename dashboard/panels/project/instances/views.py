@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 
 from dashboard import cloud
 from dashboard.panels.project.instances import common, table
@@ -16,8 +15,7 @@ def index(request: Any) -> HttpResponse:
     conn = cloud.connection(request)
     servers = list(conn.compute.servers(details=True))
     built = table.build(servers, common.names(conn))
-    return render(request, "dashboard/table.html",
-                  {"title": "Instances", "table": built.context()})
+    return tables.page(request, "Instances", built)
 
 
 def row(request: Any, server_id: str) -> HttpResponse:

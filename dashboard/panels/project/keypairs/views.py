@@ -55,8 +55,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html", {"title": "Key Pairs",
-                                                       "table": _table(request).context()})
+    return tables.page(request, "Key Pairs", _table(request))
 
 
 def detail(request: Any, name: str) -> HttpResponse:

@@ -58,8 +58,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Networks", "table": _table(request).context()})
+    return tables.page(request, "Networks", _table(request))
 
 
 def create(request: Any) -> HttpResponse:

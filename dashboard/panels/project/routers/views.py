@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import cloud
@@ -59,8 +58,7 @@ def _table(request: Any) -> tables.Table:
 
 
 def index(request: Any) -> HttpResponse:
-    return render(request, "dashboard/table.html",
-                  {"title": "Routers", "table": _table(request).context()})
+    return tables.page(request, "Routers", _table(request))
 
 
 def create(request: Any) -> HttpResponse:

@@ -70,8 +70,7 @@ def index(request: Any) -> HttpResponse:
                                confirm="Delete this security group?")],
         table_actions=[tables.Action("Create Security Group", _url("create"), "get")],
         empty="No security groups.")
-    return render(request, "dashboard/table.html",
-                  {"title": "Security Groups", "table": table.context()})
+    return tables.page(request, "Security Groups", table)
 
 
 def create(request: Any) -> HttpResponse:

@@ -39,10 +39,6 @@ def actions() -> list[tables.Action]:
 
 
 def table(rows: list[Any], volumes: dict[str, Any]) -> tables.Table:
-    def volume_name(snap: Any) -> str:
-        vol = volumes.get(snap.volume_id)
-        return str(vol.name or vol.id) if vol is not None else str(snap.volume_id or "")
-
     return tables.Table(
         name="snapshots", title="Volume Snapshots",
         columns=[
@@ -50,40 +46,31 @@ def table(rows: list[Any], volumes: dict[str, Any]) -> tables.Table:
             tables.Column("description", "Description"),
             tables.Column("size", "Size", display=lambda s: common.size_gib(s.size)),
             tables.Column("status", "Status", status=True),
-            tables.Column("volume", "Volume", display=volume_name,
-                          link=lambda s: reverse("project-volumes:detail", args=[s.volume_id])
-                          if s.volume_id in volumes else None),
+            common.volume_column(volumes),
         ],
         rows=rows, actions=actions(), row_url=_url("row"), changing=common.changing,
         empty="No volume snapshots: make one from a volume's Create Snapshot.")
 
 
-def _volumes(request: Any) -> dict[str, Any]:
-    return {v.id: v for v in common.cinder(request).volumes()}
-
-
 def index(request: Any) -> HttpResponse:
     snapshots = list(common.cinder(request).snapshots())
-    return render(request, "dashboard/table.html", {
-        "title": "Volume Snapshots", "table": table(snapshots, _volumes(request)).context()})
+    return tables.page(request, "Volume Snapshots", table(snapshots, common.volumes_by_id(request)))
 
 
 def row(request: Any, snapshot_id: str) -> HttpResponse:
     snap = common.get_snapshot(request, snapshot_id)
-    return tables.row_response(request, table([snap], _volumes(request)), snap)
+    return tables.row_response(request, table([snap], common.volumes_by_id(request)), snap)
 
 
 def detail(request: Any, snapshot_id: str) -> HttpResponse:
     snap = common.get_snapshot(request, snapshot_id)
     volume = None
     if snap.volume_id:
-        volume = _volumes(request).get(snap.volume_id)
+        volume = common.volumes_by_id(request).get(snap.volume_id)
     return render(request, "project/snapshots/detail.html", {
         "title": snap.name or snap.id, "snapshot": snap, "volume": volume,
         "metadata": dict(sorted((snap.metadata or {}).items())),
-        "actions": [{"label": a.label, "href": a.href(snap), "method": a.method,
-                     "danger": a.danger, "confirm": a.confirm}
-                    for a in actions() if a.allowed(snap)]})
+        "actions": tables.links(actions(), snap)})
 
 
 def edit(request: Any, snapshot_id: str) -> HttpResponse:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, cast
 
 from django.http import Http404
+from django.urls import reverse
 from openstack.block_storage.v3._proxy import Proxy as CinderProxy
 from openstack.identity.v3._proxy import Proxy as KeystoneProxy
 
 from dashboard import cloud
 from dashboard.ui import format as fmt
+from dashboard.ui import tables
 
 # The statuses Cinder accepts for each action.
 EXTENDABLE = ("available", "in-use")
@@ -122,3 +124,23 @@ def size_gib(value: Any) -> str:
 
 def yes(value: Any) -> str:
     return "Yes" if value else "No"
+
+
+def volumes_by_id(request: Any) -> dict[str, Any]:
+    """The project's volumes by id (one call), for the names of snapshots' and
+    backups' volumes."""
+    return {v.id: v for v in cinder(request).volumes()}
+
+
+def volume_column(volumes: dict[str, Any]) -> tables.Column:
+    """The "Volume" column of a snapshot or backup: its volume's name, linked
+    while the volume exists."""
+    def name(item: Any) -> str:
+        vol = volumes.get(item.volume_id)
+        if vol is not None:
+            return str(vol.name or vol.id)
+        return str(getattr(item, "volume_name", None) or item.volume_id or "")
+
+    return tables.Column("volume", "Volume", display=name,
+                         link=lambda i: reverse("project-volumes:detail", args=[i.volume_id])
+                         if i.volume_id in volumes else None)

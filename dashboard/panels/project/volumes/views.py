@@ -20,8 +20,7 @@ NS = table.NS
 def index(request: Any) -> HttpResponse:
     volumes = list(common.cinder(request).volumes())
     names = common.server_names(request, volumes)
-    return render(request, "dashboard/table.html",
-                  {"title": "Volumes", "table": table.table(volumes, names).context()})
+    return tables.page(request, "Volumes", table.table(volumes, names))
 
 
 def row(request: Any, volume_id: str) -> HttpResponse:
@@ -44,9 +43,7 @@ def detail(request: Any, volume_id: str) -> HttpResponse:
         "metadata": dict(sorted((volume.metadata or {}).items())),
         "image_metadata": dict(sorted((volume.volume_image_metadata or {}).items())),
         "snapshots": snapshots,
-        "actions": [{"label": a.label, "href": a.href(volume), "method": a.method,
-                     "danger": a.danger, "confirm": a.confirm}
-                    for a in table.actions() if a.allowed(volume)]})
+        "actions": tables.links(table.actions(), volume)})
 
 
 @require_POST
