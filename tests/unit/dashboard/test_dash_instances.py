@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 from typing import Any
 from unittest import mock
 
@@ -39,9 +38,8 @@ def test_dash_instances_table_makes_no_per_row_calls(client: Any, conn: mock.Mag
     assert 'data-refresh="/project/instances/srv-new/row/"' in new
     assert "m1.big" in new and "(booted from volume)" in new and "spawning" in new
     assert 'href="/project/instances/launch/"' in body and "Launch Instance" in body
-    started = time.monotonic()                  # templates are compiled by now
-    assert client.get("/project/instances/").status_code == 200
-    assert time.monotonic() - started < 1.0
+    # (Page times are a figure, not an assertion: tests/functional/dashboard/
+    # test_dash_pages.py records them against a real cloud.)
 
 
 def test_dash_instances_names_fall_back_to_ids(client: Any, conn: mock.MagicMock) -> None:

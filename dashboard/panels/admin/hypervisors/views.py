@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import cloud
+from dashboard.ui import charts
 from dashboard.ui import format as fmt
 from dashboard.ui import tables
 
@@ -24,20 +25,14 @@ def _show(num: int, unit: str) -> str:
     return fmt.size(num, unit) if unit else str(num)
 
 
-def _chart(label: str, used: int, total: int, unit: str = "") -> dict[str, Any]:
-    pct = 0 if total <= 0 else min(100, round(100 * used / total))
-    return {"label": label, "used": _show(used, unit), "limit": _show(total, unit), "pct": pct,
-            "level": "bad" if pct >= 90 else "busy" if pct >= 70 else "ok"}
-
-
 def summary(hypervisors: list[Any]) -> list[dict[str, Any]]:
     """Charts of the sums over all hypervisors."""
     def total(attr: str) -> int:
         return sum(_num(getattr(h, attr, 0)) for h in hypervisors)
 
-    return [_chart("vCPUs", total("vcpus_used"), total("vcpus")),
-            _chart("RAM", total("memory_used"), total("memory_size"), "MiB"),
-            _chart("Local Disk", total("local_disk_used"), total("local_disk_size"), "GiB")]
+    return [charts.chart("vCPUs", total("vcpus_used"), total("vcpus")),
+            charts.chart("RAM", total("memory_used"), total("memory_size"), "MiB"),
+            charts.chart("Local Disk", total("local_disk_used"), total("local_disk_size"), "GiB")]
 
 
 def _used_of(used: Any, size: Any, unit: str = "") -> str:
