@@ -508,3 +508,34 @@ class ConsoleProtocolInvalid(exception.Invalid):
 
 class ConsoleTypeUnavailableForServer(exception.Invalid):
     msg_fmt = "Unavailable console type %(console_type)s."
+
+
+# -- rescue and volumes made at boot (server_rescue.py, server_bdm.py, node/) --------
+
+
+class InstanceNotRescuable(exception.Invalid):
+    msg_fmt = "Instance %(instance_id)s cannot be rescued: %(reason)s"
+
+
+class UnsupportedRescueImage(exception.Invalid):
+    msg_fmt = "Requested rescue image '%(image)s' is not supported"
+
+
+class VolumeSmallerThanMinDisk(exception.Invalid):
+    msg_fmt = ("Volume is smaller than the minimum size specified in image metadata. "
+               "Volume size is %(volume_size)i bytes, minimum size is "
+               "%(image_min_disk)i bytes.")
+
+
+class SnapshotNotFound(exception.NotFound):
+    msg_fmt = "Snapshot %(snapshot_id)s could not be found."
+
+
+class VolumeLimitExceeded(exception.OverQuota):
+    msg_fmt = "Volume resource quota exceeded: %(reason)s"
+
+
+class VolumeNotCreated(exception.Error):
+    msg_fmt = ("Volume %(volume_id)s did not finish being created even after we waited "
+               "%(seconds)s seconds or %(attempts)s attempts. And its status is "
+               "%(volume_status)s.")

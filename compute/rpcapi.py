@@ -23,13 +23,17 @@ from common import rpc
 
 # Modules whose exceptions every compute daemon re-raises with their real type
 # (and HTTP code) when an RPC call fails on the other side.
-EXMODS = ["compute.exception", "compute.virt.exception"]
+EXMODS = ["compute.exception", "compute.virt.exception", "compute.migration_exception"]
 CONDUCTOR_TOPIC = "compute-conductor"
 SCHEDULER_TOPIC = "compute-scheduler"
 COMPUTE_TOPIC = "compute"
 TIMEOUT = 60
 # select_destinations and console calls may take a while on a loaded cloud.
 SCHEDULE_TIMEOUT = 120
+# A live migration's checks: a scheduling and two node calls.
+LIVE_MIGRATE_TIMEOUT = 300
+# pre_live_migration may fetch base images for a block migration.
+PRE_LIVE_MIGRATION_TIMEOUT = 600
 
 
 class _Client:
@@ -61,10 +65,11 @@ class ConductorAPI(_Client):
             compute_node_update, bdm_get_by_instance, bdm_update, migration_update)
       1.1 - unshelve_instance
       1.2 - bdm_destroy
+      1.3 - live_migrate_instance, evacuate_instance; migration_get_all_by_source
     """
 
     TOPIC = CONDUCTOR_TOPIC
-    RPC_API_VERSION = "1.2"
+    RPC_API_VERSION = "1.3"
 
     # -- for the API
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -91,6 +96,27 @@ class ConductorAPI(_Client):
         cast ``unshelve_instance`` to the chosen node; cast."""
         self._prepare(version="1.1").cast(ctxt, "unshelve_instance",
                                           instance_uuid=instance_uuid)
+
+    def live_migrate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
+                              block_migration: bool | None,
+                              disk_over_commit: bool | None) -> None:
+        """Check and start a live migration (the API set task_state ``migrating``):
+        the destination (``host`` or the scheduler's choice) and both nodes'
+        checks, then cast ``live_migration`` to the source; a call (Nova's
+        behaviour before microversion 2.34), answering once the migration is
+        queued. Raises the checks' errors (MigrationPreCheckError,
+        NoValidHostForMove, DestinationHostNotFound/Unavailable,
+        UnableToMigrateToSelf: the API's 400; ComputeServiceUnavailable: 503)."""
+        self._prepare(version="1.3", timeout=LIVE_MIGRATE_TIMEOUT).call(
+            ctxt, "live_migrate_instance", instance_uuid=instance_uuid, host=host,
+            block_migration=block_migration, disk_over_commit=disk_over_commit)
+
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
+        """Rebuild the instance of a failed host elsewhere (the API set task_state
+        ``rebuilding``): record the evacuation, schedule (``host`` or the
+        scheduler's choice), cast ``evacuate_instance`` to that node; cast."""
+        self._prepare(version="1.3").cast(ctxt, "evacuate_instance",
+                                          instance_uuid=instance_uuid, host=host)
 
     # -- for the nodes
     def reschedule(self, ctxt: Any, instance_uuid: str, failed_host: str,
@@ -167,6 +193,13 @@ class ConductorAPI(_Client):
         return dict(self._prepare().call(ctxt, "migration_update",
                                          migration_uuid=migration_uuid, values=values))
 
+    def migration_get_all_by_source(self, ctxt: Any, host: str, migration_type: str,
+                                    statuses: list[str]) -> list[dict[str, Any]]:
+        """The migrations of ``migration_type`` away from ``host`` in ``statuses``."""
+        return list(self._prepare(version="1.3").call(
+            ctxt, "migration_get_all_by_source", host=host, migration_type=migration_type,
+            statuses=statuses))
+
 
 class SchedulerAPI(_Client):
     """Client of ``stratus-compute-scheduler`` (topic ``compute-scheduler``).
@@ -198,17 +231,25 @@ class ComputeNodeAPI(_Client):
             external events, interfaces, volumes
       1.1 - shelve_instance, shelve_offload_instance, unshelve_instance;
             get_diagnostics(standard)
+      1.2 - live migration (check_can_live_migrate_destination/source,
+            pre_live_migration, live_migration, post_live_migration_at_destination,
+            rollback_live_migration_at_destination, live_migration_abort,
+            live_migration_force_complete); evacuate_instance,
+            check_instance_shared_storage
+      1.3 - rescue_instance, unrescue_instance
     """
 
     TOPIC = COMPUTE_TOPIC
-    RPC_API_VERSION = "1.1"
+    RPC_API_VERSION = "1.3"
 
-    def _cast(self, ctxt: Any, host: str, method: str, **kwargs: Any) -> None:
-        self._prepare(server=host).cast(ctxt, method, **kwargs)
+    def _cast(self, ctxt: Any, host: str, method: str, version: str = "1.0",
+              **kwargs: Any) -> None:
+        self._prepare(server=host, version=version).cast(ctxt, method, **kwargs)
 
     def _call(self, ctxt: Any, host: str, method: str, timeout: float | None = None,
-              **kwargs: Any) -> Any:
-        return self._prepare(server=host, timeout=timeout).call(ctxt, method, **kwargs)
+              version: str = "1.0", **kwargs: Any) -> Any:
+        return self._prepare(server=host, timeout=timeout, version=version).call(
+            ctxt, method, **kwargs)
 
     def build_and_run_instance(self, ctxt: Any, host: str, instance_uuid: str,
                                request_spec: dict[str, Any], limits: dict[str, Any],
@@ -338,6 +379,107 @@ class ComputeNodeAPI(_Client):
         self._prepare(server=host, version="1.1").cast(
             ctxt, "unshelve_instance", instance_uuid=instance_uuid, node=node,
             limits=limits)
+
+    # -- live migration and evacuation (1.2)
+    def check_can_live_migrate_destination(self, ctxt: Any, host: str, instance_uuid: str,
+                                           migration_uuid: str,
+                                           block_migration: bool | None,
+                                           limits: dict[str, Any]) -> dict[str, Any]:
+        """On the destination: claim the instance's flavor for the migration and
+        ask the driver; what the source's check needs."""
+        return dict(self._call(
+            ctxt, host, "check_can_live_migrate_destination", version="1.2",
+            instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, block_migration=block_migration, limits=limits))
+
+    def check_can_live_migrate_source(self, ctxt: Any, host: str, instance_uuid: str,
+                                      dest_check_data: dict[str, Any]) -> dict[str, Any]:
+        """On the source: the driver's check; the migrate_data of the migration."""
+        return dict(self._call(
+            ctxt, host, "check_can_live_migrate_source", version="1.2",
+            instance_uuid=instance_uuid,
+            dest_check_data=dest_check_data))
+
+    def pre_live_migration(self, ctxt: Any, host: str, instance_uuid: str,
+                           migration_uuid: str,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+        """On the destination (from the source): ports bound and volumes exported
+        there, the driver ready; the migrate_data extended."""
+        return dict(self._call(
+            ctxt, host, "pre_live_migration", timeout=PRE_LIVE_MIGRATION_TIMEOUT,
+            version="1.2", instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, migrate_data=migrate_data))
+
+    def live_migration(self, ctxt: Any, host: str, instance_uuid: str, migration_uuid: str,
+                       dest: str, migrate_data: dict[str, Any]) -> None:
+        """On the source: run the live migration to ``dest``; cast."""
+        self._cast(
+            ctxt, host, "live_migration", version="1.2", instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, dest=dest, migrate_data=migrate_data)
+
+    def post_live_migration_at_destination(self, ctxt: Any, host: str, instance_uuid: str,
+                                           migration_uuid: str,
+                                           migrate_data: dict[str, Any]) -> None:
+        """On the destination: the guest arrived; finish (task_state None,
+        migration completed); cast."""
+        self._cast(
+            ctxt, host, "post_live_migration_at_destination", version="1.2",
+            instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, migrate_data=migrate_data)
+
+    def rollback_live_migration_at_destination(self, ctxt: Any, host: str,
+                                               instance_uuid: str, migration_uuid: str,
+                                               migrate_data: dict[str, Any]) -> None:
+        """On the destination: undo what the checks and pre_live_migration did
+        there, release the claim; cast."""
+        self._cast(
+            ctxt, host, "rollback_live_migration_at_destination", version="1.2",
+            instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, migrate_data=migrate_data)
+
+    def live_migration_abort(self, ctxt: Any, host: str, instance_uuid: str,
+                             migration_uuid: str) -> None:
+        """On the source: stop the running migration (it rolls back); cast."""
+        self._cast(
+            ctxt, host, "live_migration_abort", version="1.2", instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid)
+
+    def live_migration_force_complete(self, ctxt: Any, host: str, instance_uuid: str,
+                                      migration_uuid: str) -> None:
+        """On the source: pause the guest so the running migration converges; cast."""
+        self._cast(
+            ctxt, host, "live_migration_force_complete", version="1.2", instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid)
+
+    def evacuate_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                          migration_uuid: str, node: str | None,
+                          limits: dict[str, Any] | None) -> None:
+        """On the chosen node: rebuild the evacuated instance there; cast."""
+        self._cast(
+            ctxt, host, "evacuate_instance", version="1.2", instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid, node=node, limits=limits)
+
+    def check_instance_shared_storage(self, ctxt: Any, host: str, name: str) -> bool:
+        """Whether ``host`` sees the test file ``name`` another node created."""
+        return bool(self._call(ctxt, host, "check_instance_shared_storage", version="1.2",
+                               name=name))
+
+    # -- rescue (1.3)
+    def rescue_instance(self, ctxt: Any, host: str, instance_uuid: str,
+                        rescue_password: str | None, rescue_image_ref: str | None,
+                        clean_shutdown: bool = True) -> None:
+        """Power the guest off and boot ``rescue_image_ref`` (None: the server's
+        own image) with the server's root disk attached second (task_state
+        ``rescuing`` -> vm_state ``rescued``)."""
+        self._cast(ctxt, host, "rescue_instance", version="1.3", instance_uuid=instance_uuid,
+                   rescue_password=rescue_password, rescue_image_ref=rescue_image_ref,
+                   clean_shutdown=clean_shutdown)
+
+    def unrescue_instance(self, ctxt: Any, host: str, instance_uuid: str) -> None:
+        """Put the server's own guest back and start it (task_state
+        ``unrescuing`` -> vm_state ``active``)."""
+        self._cast(ctxt, host, "unrescue_instance", version="1.3",
+                   instance_uuid=instance_uuid)
 
     def external_instance_event(self, ctxt: Any, host: str,
                                 events: list[dict[str, Any]]) -> None:

@@ -213,6 +213,23 @@ class ServerBuilder:
             raise exception.FlavorDiskSmallerThanMinDisk(flavor_size=root_gb * GiB,
                                                          image_min_disk=min_disk * GiB)
 
+    @staticmethod
+    def check_volume_fits(flavor: Mapping[str, Any], image: Mapping[str, Any],
+                          root: Mapping[str, Any] | None) -> None:
+        """Nova's rules for a volume-backed server's image: the flavor's RAM, and
+        the size of a root volume still to create against the image's min_disk.
+
+        :raises: FlavorMemoryTooSmall, VolumeSmallerThanMinDisk (400).
+        """
+        if int(image.get("min_ram") or 0) > int(flavor["memory_mb"]):
+            raise exception.FlavorMemoryTooSmall()
+        size = (root or {}).get("volume_size")
+        min_disk = int(image.get("min_disk") or 0) * GiB
+        if size is not None and (root or {}).get("source_type") != "volume" \
+                and min_disk > int(size) * GiB:
+            raise exception.VolumeSmallerThanMinDisk(volume_size=int(size) * GiB,
+                                                     image_min_disk=min_disk)
+
     def _key(self, ctxt: Any, key_name: str | None) -> dict[str, Any] | None:
         if key_name is None:
             return None
@@ -343,10 +360,14 @@ class ServerBuilder:
             boot_image = str(root["image_id"])
         elif boot_image is None:
             raise exception.MissingImageRef()
-        if devices.volumes and req.max_count > 1:
+        if devices.existing_volumes and req.max_count > 1:
             raise exception.InvalidBDM(
                 details="Unable to launch multiple instances with a single volume.")
         image = self.get_image(ctxt, boot_image) if boot_image else {}
+        volume_image = self.bdms.check(ctxt, devices, lambda ref: self.get_image(ctxt, ref))
+        if devices.boot_from_volume:
+            image = volume_image
+            self.check_volume_fits(flavor, image, root)
         self.check_flavor_fits(ctxt, flavor, image, devices.boot_from_volume)
         auto_disk = req.auto_disk_config
         if auto_disk is None:
@@ -359,7 +380,6 @@ class ServerBuilder:
         zone, force_hosts, force_nodes = self._zone(ctxt, req.availability_zone)
         group = self._group(ctxt, req.scheduler_hints)
         networks = self._networks(ctxt, req)
-        self.bdms.check_volumes(ctxt, devices)
         count = self._count(ctxt, flavor, req.min_count, req.max_count)
         mappings = list(devices.mappings)
         if boot_image and root is None:

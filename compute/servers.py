@@ -41,6 +41,7 @@ from compute import keypairs as keypairs_service
 from compute import network_info
 from compute import quotas
 from compute import rpcapi
+from compute import server_bdm
 from compute import server_groups
 from compute import states
 from compute.db import hosts as hosts_db
@@ -261,6 +262,8 @@ class ServerService:
             LOG.warning("Compute host %(host)s of instance %(uuid)s is down: deleting the "
                         "instance here and releasing its ports", {"host": host, "uuid": uuid})
         self.store.destroy(uuid)
+        # Its node never will: release the volumes (and delete those asked for).
+        server_bdm.BlockDeviceWriter(self.conf, self.db).release_instance(ctxt, uuid)
         if host or instance.get("network_info"):
             # Its node never will: release the ports it may have bound (Nova's local delete).
             try:

@@ -41,8 +41,10 @@ from compute.api.controllers import server_diagnostics as server_diagnostics_con
 from compute.api.controllers import server_events as server_events_controller
 from compute.api.controllers import server_ips as server_ips_controller
 from compute.api.controllers import server_interfaces as server_interfaces_controller
+from compute.api.controllers import server_migrations as server_migrations_controller
 from compute.api.controllers import server_metadata as server_metadata_controller
 from compute.api.controllers import server_password as server_password_controller
+from compute.api.controllers import server_rescue as server_rescue_controller
 from compute.api.controllers import server_tags as server_tags_controller
 from compute.api.controllers import servers as servers_controller
 from compute.api.controllers import volume_attachments as volume_attachments_controller
@@ -77,6 +79,9 @@ class ComputeApp:
         actions = server_actions_controller.ServerActionsController(self)
         consoles = consoles_controller.ConsolesController(self)
         consoles.register_actions(actions)
+        migrations = server_migrations_controller.ServerMigrationsController(self)
+        migrations.register_actions(actions)
+        server_rescue_controller.ServerRescueController(self).register_actions(actions)
         for controller in (versions.VersionsController(self),
                            flavors_controller.FlavorsController(self),
                            flavor_extras.FlavorExtrasController(self),
@@ -93,7 +98,7 @@ class ComputeApp:
                            migrations_controller.MigrationsController(self),
                            keypairs_controller.KeypairsController(self),
                            servers_controller.ServersController(self),
-                           actions, consoles,
+                           actions, consoles, migrations,
                            server_metadata_controller.ServerMetadataController(self),
                            server_tags_controller.ServerTagsController(self),
                            server_ips_controller.ServerIpsController(self),

@@ -12,8 +12,8 @@ with the project of whoever the call is made as.
 Errors become compute exceptions: 404 ``VolumeNotFound`` or
 ``VolumeAttachmentNotFound``, other 4xx (the volume is not available, already
 attached …) ``InvalidVolume`` (400, as Nova answers), 401/403
-``VolumeForbidden``, an unreachable service, a 5xx or a refused microversion
-``VolumeServiceUnavailable`` (503).
+``VolumeForbidden``, 413 (a quota) ``VolumeLimitExceeded``, an unreachable
+service, a 5xx or a refused microversion ``VolumeServiceUnavailable`` (503).
 """
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def _call(conf: cfg.ConfigOpts, ctxt: Any, method: str, path: str, missing: Exce
             % (microversion, message))
     if resp.status_code in (401, 403):
         raise exception.VolumeForbidden(reason=message)
+    if resp.status_code == 413:
+        raise exception.VolumeLimitExceeded(reason=message)
     if resp.status_code < 500:
         prefix = "Invalid volume: "
         raise exception.InvalidVolume(
@@ -103,6 +105,54 @@ def get_volume(conf: cfg.ConfigOpts, ctxt: Any, volume_id: str) -> dict[str, Any
     resp = _call(conf, ctxt, "GET", "/volumes/%s" % volume_id,
                  exception.VolumeNotFound(volume_id=volume_id))
     return dict(resp.json()["volume"])
+
+
+def create_volume(conf: cfg.ConfigOpts, ctxt: Any, size: int | None, name: str = "",
+                  image_id: str | None = None, snapshot_id: str | None = None,
+                  volume_type: str | None = None,
+                  availability_zone: str | None = None) -> dict[str, Any]:
+    """Ask for a new volume (``POST /volumes``): blank, from an image
+    (``imageRef``) or from a snapshot; it starts ``creating``.
+
+    :param size: GiB (None: the snapshot's size).
+    :returns: the volume as block storage answered (``id``, ``status`` ...).
+    :raises: VolumeLimitExceeded (its quota), InvalidVolume (400: a bad size, an
+        image or snapshot it cannot use), VolumeForbidden, VolumeServiceUnavailable.
+    """
+    body: dict[str, Any] = {"name": name, "description": ""}
+    for key, value in (("size", size), ("imageRef", image_id), ("snapshot_id", snapshot_id),
+                       ("volume_type", volume_type),
+                       ("availability_zone", availability_zone)):
+        if value is not None:
+            body[key] = value
+    resp = _call(conf, ctxt, "POST", "/volumes",
+                 exception.InvalidVolume(reason="a source of the volume was not found"),
+                 json={"volume": body})
+    volume = dict(resp.json()["volume"])
+    LOG.info("Volume %(id)s requested (%(size)s GiB, image %(image)s, snapshot %(snap)s)",
+             {"id": volume.get("id"), "size": size, "image": image_id, "snap": snapshot_id})
+    return volume
+
+
+def delete_volume(conf: cfg.ConfigOpts, ctxt: Any, volume_id: str) -> None:
+    """Delete a volume (``DELETE /volumes/{id}``; block storage finishes it).
+
+    :raises: VolumeNotFound, InvalidVolume (400: attached, or busy), VolumeForbidden,
+        VolumeServiceUnavailable.
+    """
+    _call(conf, ctxt, "DELETE", "/volumes/%s" % volume_id,
+          exception.VolumeNotFound(volume_id=volume_id))
+    LOG.info("Volume %s deleted", volume_id)
+
+
+def get_snapshot(conf: cfg.ConfigOpts, ctxt: Any, snapshot_id: str) -> dict[str, Any]:
+    """The volume snapshot (``GET /snapshots/{id}``).
+
+    :raises: SnapshotNotFound, VolumeForbidden, VolumeServiceUnavailable.
+    """
+    resp = _call(conf, ctxt, "GET", "/snapshots/%s" % snapshot_id,
+                 exception.SnapshotNotFound(snapshot_id=snapshot_id))
+    return dict(resp.json()["snapshot"])
 
 
 def check_attachable(volume: dict[str, Any], instance_uuid: str | None = None) -> None:

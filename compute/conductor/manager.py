@@ -1,7 +1,8 @@
 """The RPC endpoint of ``stratus-compute-conductor`` (topic ``compute-conductor``).
 
-A thin façade over two workflows (:mod:`compute.conductor.build`,
-:mod:`compute.conductor.migrate`) and over the compute database, which the
+A thin façade over the workflows (:mod:`compute.conductor.build`,
+:mod:`compute.conductor.migrate`, :mod:`.shelve`, :mod:`.live_migrate`,
+:mod:`.evacuate`) and over the compute database, which the
 nodes reach only through these methods (they hold no database credentials).
 Every method of :class:`compute.rpcapi.ConductorAPI` is served here with the
 same arguments; errors a caller must see with their type (InstanceNotFound,
@@ -23,6 +24,8 @@ from common.db import engine
 from common.db import models as base_models
 from compute import exception
 from compute.conductor import build
+from compute.conductor import evacuate
+from compute.conductor import live_migrate
 from compute.conductor import migrate
 from compute.conductor import shelve
 from compute.db import hosts as hosts_db
@@ -51,14 +54,14 @@ def _build_check_interval(conf: cfg.ConfigOpts) -> float:
 
 
 class ConductorManager:
-    """Serves the conductor's RPC API (version 1.2)."""
+    """Serves the conductor's RPC API (version 1.3)."""
 
-    RPC_API_VERSION = "1.2"
+    RPC_API_VERSION = "1.3"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
                  scheduler: build.SchedulerClient | None = None,
-                 compute: build.ComputeClient | None = None) -> None:
+                 compute: live_migrate.ComputeClient | None = None) -> None:
         self.conf = conf
         self.db = db
         self.instances = instances_db.InstanceStore(db)
@@ -73,6 +76,10 @@ class ConductorManager:
         self.migrator = migrate.Migrator(conf, self.instances, self.migrations, scheduler,
                                          compute)
         self.unshelver = shelve.Unshelver(self.instances, scheduler, compute)
+        self.live_migrator = live_migrate.LiveMigrator(conf, self.instances, self.migrations,
+                                                       self.hosts, scheduler, compute)
+        self.evacuator = evacuate.Evacuator(self.instances, self.migrations, scheduler,
+                                            compute)
 
     # -- workflows (for the API and, for reschedule, the nodes)
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -89,6 +96,16 @@ class ConductorManager:
 
     def unshelve_instance(self, ctxt: Any, instance_uuid: str) -> None:
         self.unshelver.unshelve_instance(ctxt, instance_uuid)
+
+    @rpc.expected(*live_migrate.API_ERRORS)
+    def live_migrate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
+                              block_migration: bool | None,
+                              disk_over_commit: bool | None) -> None:
+        self.live_migrator.live_migrate_instance(ctxt, instance_uuid, host, block_migration,
+                                                 disk_over_commit)
+
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
+        self.evacuator.evacuate_instance(ctxt, instance_uuid, host)
 
     # -- instances, for the nodes
     @rpc.expected(exception.InstanceNotFound)
@@ -175,6 +192,10 @@ class ConductorManager:
     def migration_update(self, ctxt: Any, migration_uuid: str,
                          values: dict[str, Any]) -> dict[str, Any]:
         return self.migrations.update(migration_uuid, values)
+
+    def migration_get_all_by_source(self, ctxt: Any, host: str, migration_type: str,
+                                    statuses: list[str]) -> list[dict[str, Any]]:
+        return self.migrations.get_all_by_source(host, migration_type, statuses)
 
     # -- periodic
     @rpc_service.periodic_task(spacing=_build_check_interval)

@@ -41,6 +41,7 @@ _TIMES = ("created_at", "updated_at")
 # Keys of a boot's request spec that must not steer a move.
 _BOOT_ONLY = ("retry", "force_hosts", "force_nodes", "ignore_hosts", "num_instances",
               "requested_host", "requested_node", "migration_uuid")
+BOOT_ONLY = _BOOT_ONLY
 
 
 def migration_dict(row: models.Migration) -> dict[str, Any]:
@@ -65,6 +66,17 @@ class MigrationStore:
             if row is None:
                 raise exception.MigrationNotFound(migration_id=migration_uuid)
             return migration_dict(row)
+
+    def get_all_by_source(self, host: str, migration_type: str,
+                          statuses: list[str]) -> list[dict[str, Any]]:
+        """The migrations of ``migration_type`` away from ``host`` in ``statuses``,
+        oldest first."""
+        mig = models.Migration
+        with self.db.reader() as session:
+            rows = session.scalars(sa.select(mig).where(
+                mig.source_compute == host, mig.migration_type == migration_type,
+                mig.status.in_(list(statuses))).order_by(mig.id))
+            return [migration_dict(r) for r in rows]
 
     def update(self, migration_uuid: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Set columns of the migration, creating it when ``migration_uuid`` is new

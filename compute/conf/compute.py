@@ -1,4 +1,5 @@
-"""[compute_api], [quota] and [DEFAULT] service_down_time options of the compute service."""
+"""[compute_api], [api] enable_instance_password, [quota] and [DEFAULT] service_down_time
+options of the compute service."""
 from __future__ import annotations
 
 from oslo_config import cfg
@@ -6,6 +7,16 @@ from oslo_config import cfg
 API_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("max_limit", default=1000, min=1,
                help="Most items one list request returns (Nova's [api] max_limit)."),
+]
+
+# Nova's [api] options beyond the WSGI server's own (common.conf registers those).
+API_GROUP_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("enable_instance_password", default=True,
+                help="""
+Whether the answer to a rescue carries the rescue password (``adminPass``), as
+Nova's option of the same name. Turn it off when the guests cannot take a
+password from the cloud, so that users are not shown one that does not work.
+"""),
 ]
 
 QUOTA_OPTS: list[cfg.Opt] = [
@@ -47,9 +58,11 @@ SERVICE_OPTS: list[cfg.Opt] = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(API_OPTS, group="compute_api")
+    conf.register_opts(API_GROUP_OPTS, group="api")
     conf.register_opts(QUOTA_OPTS, group="quota")
     conf.register_opts(SERVICE_OPTS)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [("compute_api", API_OPTS), ("quota", QUOTA_OPTS), (None, SERVICE_OPTS)]
+    return [("compute_api", API_OPTS), ("api", API_GROUP_OPTS), ("quota", QUOTA_OPTS),
+            (None, SERVICE_OPTS)]

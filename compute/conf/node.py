@@ -122,10 +122,27 @@ which means "not set" as on Nova).
                       "scheduler's default)."),
 ]
 
+# Nova's names and group ([DEFAULT]) for the volumes a build creates.
+BDM_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt("block_device_allocate_retries", default=60, min=0,
+               help="""
+How many times a build looks at a volume it asked block storage to create
+(boot from an image into a new volume, blank and snapshot volumes) before it
+gives up and fails the instance with a fault naming the volume.
+
+Related options:
+
+* ``block_device_allocate_retries_interval``: the wait between two looks.
+"""),
+    cfg.IntOpt("block_device_allocate_retries_interval", default=3, min=0,
+               help="Seconds between two looks at a volume being created for a build."),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(NODE_OPTS, group=GROUP)
+    conf.register_opts(BDM_OPTS)
 
 
-def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [(GROUP, NODE_OPTS)]
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [(GROUP, NODE_OPTS), (None, BDM_OPTS)]

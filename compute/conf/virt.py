@@ -24,6 +24,11 @@ FAKE_OPTS: list[cfg.Opt] = [
                help="Local disk (GiB) a fake node reports."),
     cfg.FloatOpt("spawn_delay", default=0.0, min=0.0,
                  help="Seconds each fake spawn takes (tests: a node killed mid-boot)."),
+    cfg.StrOpt("guests_file", default="",
+               help="A file where a fake node keeps its guests while it is stopped "
+                    "(written at a clean stop, read at start), e.g. "
+                    "$state_path/fake-guests-${host}.json; empty keeps them in memory "
+                    "only (a restarted node has none)."),
 ]
 
 LIBVIRT_OPTS: list[cfg.Opt] = [
@@ -49,6 +54,17 @@ LIBVIRT_OPTS: list[cfg.Opt] = [
                     "disk (asking again every few seconds)."),
     cfg.StrOpt("vnc_listen", default="127.0.0.1",
                help="Address the guests' VNC servers listen on; empty disables VNC."),
+    cfg.StrOpt("live_migration_uri", default="qemu+tcp://%s/system",
+               help="Where the source's libvirtd sends a live-migrating domain: a URI "
+                    "with one %s, replaced by the destination's "
+                    "live_migration_inbound_addr or host name (e.g. "
+                    "qemu+ssh://%s/system, or qemu+tls://%s/system)."),
+    cfg.StrOpt("live_migration_inbound_addr", default="",
+               help="The address other nodes' libvirtd reach this node's libvirtd at "
+                    "for live migrations (on a migration network); empty means this "
+                    "node's host name."),
+    cfg.IntOpt("live_migration_bandwidth", default=0, min=0,
+               help="Maximum bandwidth of a live migration in MiB/s; 0 is unlimited."),
     cfg.StrOpt("vnc_proxyclient_address", default="",
                help="Address the VNC console proxy connects to; empty means "
                     "vnc_listen, or this host's name when vnc_listen is a wildcard."),

@@ -78,9 +78,13 @@ class Conductor(Protocol):
     def reschedule(self, ctxt: Any, instance_uuid: str, failed_host: str,
                    reason: str) -> None: ...
 
+    def migration_get_all_by_source(self, ctxt: Any, host: str, migration_type: str,
+                                    statuses: list[str]) -> list[dict[str, Any]]: ...
+
 
 class ComputeRPC(Protocol):
-    """The ComputeNodeAPI casts one node makes to another (resize's hand-offs)."""
+    """The ComputeNodeAPI calls one node makes to another (the hand-offs of a
+    resize and a live migration, the shared-storage check of an evacuation)."""
 
     def resize_instance(self, ctxt: Any, host: str, instance_uuid: str,
                         migration_uuid: str) -> None: ...
@@ -90,6 +94,20 @@ class ComputeRPC(Protocol):
 
     def finish_revert_resize(self, ctxt: Any, host: str, instance_uuid: str,
                              migration_uuid: str) -> None: ...
+
+    def pre_live_migration(self, ctxt: Any, host: str, instance_uuid: str,
+                           migration_uuid: str,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]: ...
+
+    def post_live_migration_at_destination(self, ctxt: Any, host: str, instance_uuid: str,
+                                           migration_uuid: str,
+                                           migrate_data: dict[str, Any]) -> None: ...
+
+    def rollback_live_migration_at_destination(self, ctxt: Any, host: str,
+                                               instance_uuid: str, migration_uuid: str,
+                                               migrate_data: dict[str, Any]) -> None: ...
+
+    def check_instance_shared_storage(self, ctxt: Any, host: str, name: str) -> bool: ...
 
 
 class InstanceLocks:

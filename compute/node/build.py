@@ -2,14 +2,16 @@
 
 A build takes the instance for this host (task_state ``networking``, in the
 call that checks it is still building), claims the flavor against the
-scheduler's limits, allocates the ports, connects requested volumes
-(``block_device_mapping``), then spawns the guest (``spawning``, the
-network_info stored with that state change) and records it ACTIVE: three
-instance updates for a boot without volumes. A driver that lets the network
-agent plug its taps (libvirt) spawns the guest paused and waits for
-``network-vif-plugged`` of every port that is not ACTIVE yet.
+scheduler's limits, allocates the ports, makes and connects requested volumes
+(``block_device_mapping``, :mod:`compute.node.block_devices`), then spawns the
+guest (``spawning``, the network_info stored with that state change) and
+records it ACTIVE: three instance updates for a boot without volumes. A
+driver that lets the network agent plug its taps (libvirt) spawns the guest
+paused and waits for ``network-vif-plugged`` of every port that is not ACTIVE
+yet.
 
-On failure everything done here is undone (guest, ports, claim). A failure a
+On failure everything done here is undone (guest, ports, claim, volume
+connections; volumes made here to delete with the server). A failure a
 retry elsewhere may cure goes back to the conductor (``reschedule``, host and
 node cleared, task_state ``scheduling``) while the request allows more
 attempts; anything else — a bad image, a network request that cannot work,
@@ -26,8 +28,8 @@ from oslo_log import log as logging
 from compute import exception
 from compute import states
 from compute.node import base
+from compute.node import block_devices
 from compute.node import events
-from compute.node import guest as guest_mod
 from compute.virt import driver as virt_driver
 from compute.virt import exception as virt_exception
 from compute.virt import model
@@ -141,6 +143,7 @@ class Build:
         self.network_info: list[dict[str, Any]] | None = None
         self.guest: model.Instance | None = None
         self.block_device_info = model.BlockDeviceInfo()
+        self.volumes: block_devices.VolumeSetup | None = None
         self.claimed = False
         self._store_network_info = False
 
@@ -188,23 +191,18 @@ class Build:
         self._store_network_info = False
 
     def _block_devices(self) -> list[dict[str, Any]]:
-        """Connect the volumes the API reserved (boot from volume, extra volumes)."""
+        """Make, reserve and connect the volumes (boot from volume, extra volumes;
+        see :mod:`compute.node.block_devices`); the mappings connected."""
         if no_volumes(self.instance, self.request_spec):
             self.block_device_info = self.node.block_device_info(self.ctxt, self.instance, [])
             return []
         bdms = self.node.conductor.bdm_get_by_instance(self.ctxt, self.uuid)
-        pending = [b for b in bdms if b.get("destination_type") == "volume"
-                   and b.get("attachment_id") and not b.get("connection_info")]
-        if pending:
+        if block_devices.pending(bdms):
             self._next_state({"task_state": states.BLOCK_DEVICE_MAPPING}, states.NETWORKING)
-            for bdm in pending:
-                info = self.node.neighbours.volume_connect(
-                    self.ctxt, str(bdm["attachment_id"]), guest_mod.connector(self.node),
-                    bdm.get("device_name"))
-                bdm.update(self.node.conductor.bdm_update(
-                    self.ctxt, str(bdm["uuid"]), {"connection_info": info}))
+            self.volumes = block_devices.VolumeSetup(self.node, self.ctxt, self.instance)
+            self.volumes.prepare(bdms)
         self.block_device_info = self.node.block_device_info(self.ctxt, self.instance, bdms)
-        return pending
+        return self.volumes.connected if self.volumes is not None else []
 
     def _spawn(self) -> None:
         before = (states.BLOCK_DEVICE_MAPPING
@@ -249,6 +247,8 @@ class Build:
                      "what": "rescheduling" if rescheduled else "aborting"},
                     exc_info=not isinstance(err, (exception.RescheduledException,) + _ABORT))
         self._cleanup()
+        if self.volumes is not None:
+            self.volumes.cleanup(rescheduled)
         try:
             if rescheduled:
                 self._update({"task_state": states.SCHEDULING, "host": None, "node": None,

@@ -1,4 +1,5 @@
-"""Deleting an instance: guest, ports, volume attachments, claim, then the row.
+"""Deleting an instance: guest, ports, volume attachments (and the volumes to
+delete with it), claim, then the row.
 
 Idempotent: an instance that never got a guest (a failed build in ERROR), a
 guest already gone, ports already deleted, or a row already soft-deleted are
@@ -15,6 +16,7 @@ from oslo_log import log as logging
 from compute import exception
 from compute import states
 from compute.node import base
+from compute.node import block_devices
 from compute.node import guest as guest_mod
 
 LOG = logging.getLogger(__name__)
@@ -46,16 +48,18 @@ def terminate_instance(node: base.Node, ctxt: Any, instance_uuid: str) -> None:
 
 
 def shutdown_instance(node: base.Node, ctxt: Any, instance: dict[str, Any]) -> None:
-    """Everything but the row: the guest, the ports, the volume attachments and
-    the claim. A failure to release the ports is raised (the instance then goes
-    to ERROR and a second delete retries)."""
+    """Everything but the row: the guest, the ports, the volume attachments (and
+    the volumes marked ``delete_on_termination``) and the claim. A failure to
+    release the ports is raised (the instance then goes to ERROR and a second
+    delete retries)."""
     uuid = str(instance["uuid"])
     network_info = instance.get("network_info") or []
     guest = base.driver_instance(instance)
     node.driver.destroy(ctxt, guest, base.vifs(network_info),
                         node.block_device_info(ctxt, instance, bdms=[]))
     node.neighbours.deallocate_for_instance(ctxt, uuid, network_info)
-    guest_mod.detach_all_volumes(node, ctxt, instance)
+    bdms = guest_mod.detach_all_volumes(node, ctxt, instance)
+    block_devices.delete_on_termination(node, ctxt, bdms)
     node.tracker.release(ctxt, uuid)
 
 

@@ -186,10 +186,11 @@ def detach_volume(node: base.Node, ctxt: Any, instance_uuid: str, volume_id: str
                 forget_bdm(node, ctxt, str(bdm["uuid"]))
 
 
-def detach_all_volumes(node: base.Node, ctxt: Any, instance: dict[str, Any]) -> None:
+def detach_all_volumes(node: base.Node, ctxt: Any,
+                       instance: dict[str, Any]) -> list[dict[str, Any]]:
     """At delete: delete every volume attachment of the instance (the guest is
-    gone already); volumes the user asked to delete with the server are left to
-    the API (block storage has no delete in compute's client yet)."""
+    gone already). :returns: its block device mappings (the delete then deletes
+    the volumes marked ``delete_on_termination``)."""
     bdms = node.conductor.bdm_get_by_instance(ctxt, str(instance["uuid"]))
     for bdm in bdms:
         if bdm.get("destination_type") != "volume" or not bdm.get("attachment_id"):
@@ -198,3 +199,4 @@ def detach_all_volumes(node: base.Node, ctxt: Any, instance: dict[str, Any]) -> 
             node.neighbours.volume_disconnect(ctxt, str(bdm["attachment_id"]))
         except Exception:
             LOG.exception("Could not delete volume attachment %s", bdm["attachment_id"])
+    return bdms

@@ -23,11 +23,14 @@ from compute import exception
 from compute.node import base
 from compute.node import build
 from compute.node import delete
+from compute.node import evacuate
 from compute.node import guest
 from compute.node import interfaces
+from compute.node import live_migration
 from compute.node import neighbours as neighbours_mod
 from compute.node import power
 from compute.node import recovery
+from compute.node import rescue
 from compute.node import resize
 from compute.node import shelve
 from compute.node import snapshot
@@ -41,6 +44,12 @@ _CALL_ERRORS = (exception.InstanceNotFound, virt_exception.InstanceNotFound,
                 virt_exception.ConsoleNotAvailable, virt_exception.ConsoleLogOutputException,
                 virt_exception.InstanceNotReady, virt_exception.ConsoleTypeUnavailable,
                 exception.InterfaceHotplugNotSupported, exception.InterfaceAttachFailed)
+# What a live migration's checks answer with on purpose (the conductor turns
+# them into the API's 400).
+_LIVE_CHECK_ERRORS = (exception.InstanceNotFound, virt_exception.InstanceNotFound,
+                      virt_exception.MigrationPreCheckError, virt_exception.InstanceExists,
+                      virt_exception.LiveMigrationNotSupported,
+                      exception.ComputeResourcesUnavailable, exception.UnableToMigrateToSelf)
 _UNLIMITED_BUILDS = 64
 
 
@@ -71,7 +80,7 @@ class InlineExecutor(concurrent.futures.Executor):
 class ComputeManager:
     """The compute node's RPC endpoint."""
 
-    RPC_API_VERSION = "1.1"
+    RPC_API_VERSION = "1.3"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, driver: virt_driver.ComputeDriver,
@@ -199,6 +208,61 @@ class ComputeManager:
                              migration_uuid: str) -> None:
         resize.finish_revert_resize(self.node, ctxt, instance_uuid, migration_uuid)
 
+    # -- live migration and evacuation (1.2) ----------------------------------------
+
+    @rpc.expected(*_LIVE_CHECK_ERRORS)
+    def check_can_live_migrate_destination(self, ctxt: Any, instance_uuid: str,
+                                           migration_uuid: str,
+                                           block_migration: bool | None,
+                                           limits: dict[str, Any]) -> dict[str, Any]:
+        return live_migration.check_can_live_migrate_destination(
+            self.node, ctxt, instance_uuid, migration_uuid, block_migration, limits)
+
+    @rpc.expected(*_LIVE_CHECK_ERRORS)
+    def check_can_live_migrate_source(self, ctxt: Any, instance_uuid: str,
+                                      dest_check_data: dict[str, Any]) -> dict[str, Any]:
+        return live_migration.check_can_live_migrate_source(self.node, ctxt, instance_uuid,
+                                                            dest_check_data)
+
+    @rpc.expected(*_LIVE_CHECK_ERRORS)
+    def pre_live_migration(self, ctxt: Any, instance_uuid: str, migration_uuid: str,
+                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+        return live_migration.pre_live_migration(self.node, ctxt, instance_uuid,
+                                                 migration_uuid, migrate_data)
+
+    def live_migration(self, ctxt: Any, instance_uuid: str, migration_uuid: str, dest: str,
+                       migrate_data: dict[str, Any]) -> None:
+        live_migration.live_migration(self.node, ctxt, instance_uuid, migration_uuid, dest,
+                                      migrate_data)
+
+    def post_live_migration_at_destination(self, ctxt: Any, instance_uuid: str,
+                                           migration_uuid: str,
+                                           migrate_data: dict[str, Any]) -> None:
+        live_migration.post_live_migration_at_destination(self.node, ctxt, instance_uuid,
+                                                          migration_uuid, migrate_data)
+
+    def rollback_live_migration_at_destination(self, ctxt: Any, instance_uuid: str,
+                                               migration_uuid: str,
+                                               migrate_data: dict[str, Any]) -> None:
+        live_migration.rollback_live_migration_at_destination(
+            self.node, ctxt, instance_uuid, migration_uuid, migrate_data)
+
+    def live_migration_abort(self, ctxt: Any, instance_uuid: str, migration_uuid: str) -> None:
+        live_migration.live_migration_abort(self.node, ctxt, instance_uuid, migration_uuid)
+
+    def live_migration_force_complete(self, ctxt: Any, instance_uuid: str,
+                                      migration_uuid: str) -> None:
+        live_migration.live_migration_force_complete(self.node, ctxt, instance_uuid,
+                                                     migration_uuid)
+
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, migration_uuid: str,
+                          node: str | None, limits: dict[str, Any] | None) -> None:
+        self._builds.submit(_logged, evacuate.evacuate_instance, self.node, ctxt,
+                            instance_uuid, migration_uuid, node, limits)
+
+    def check_instance_shared_storage(self, ctxt: Any, name: str) -> bool:
+        return self.node.driver.check_shared_storage_test_file(name)
+
     # -- looking at the guest (calls) ---------------------------------------------
 
     @rpc.expected(*_CALL_ERRORS)
@@ -216,6 +280,17 @@ class ComputeManager:
         if not standard:
             return guest.get_driver_diagnostics(self.node, ctxt, instance_uuid)
         return guest.get_diagnostics(self.node, ctxt, instance_uuid)
+
+    # -- rescue ---------------------------------------------------------------------
+
+    def rescue_instance(self, ctxt: Any, instance_uuid: str, rescue_password: str | None,
+                        rescue_image_ref: str | None, clean_shutdown: bool = True) -> None:
+        # A rescue boots a guest: it runs on the build pool, off the RPC threads.
+        self._builds.submit(_logged, rescue.rescue_instance, self.node, ctxt, instance_uuid,
+                            rescue_password, rescue_image_ref, clean_shutdown)
+
+    def unrescue_instance(self, ctxt: Any, instance_uuid: str) -> None:
+        rescue.unrescue_instance(self.node, ctxt, instance_uuid)
 
     # -- events, interfaces, volumes ------------------------------------------------
 

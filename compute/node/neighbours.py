@@ -75,6 +75,21 @@ class Neighbours(Protocol):
     def volume_disconnect(self, ctxt: Any, attachment_id: str) -> None:
         """Delete the attachment (the volume goes ``available``)."""
 
+    def volume_create(self, ctxt: Any, size: int | None, name: str,
+                      image_id: str | None = None, snapshot_id: str | None = None,
+                      volume_type: str | None = None) -> dict[str, Any]:
+        """Ask for a new volume (blank, from an image or a snapshot); it starts
+        ``creating``."""
+
+    def volume_get(self, ctxt: Any, volume_id: str) -> dict[str, Any]:
+        """The volume (``status`` …)."""
+
+    def volume_reserve(self, ctxt: Any, volume_id: str, instance_uuid: str) -> str:
+        """Reserve the volume for the instance: the new attachment's id."""
+
+    def volume_delete(self, ctxt: Any, volume_id: str) -> None:
+        """Delete a volume (one already gone is fine)."""
+
 
 class RestNeighbours:
     """:class:`Neighbours` over compute's REST clients, configured by ``conf``."""
@@ -156,3 +171,21 @@ class RestNeighbours:
             volume.attachment_delete(self.conf, ctxt, attachment_id)
         except exception.VolumeAttachmentNotFound:
             LOG.debug("Volume attachment %s is already gone", attachment_id)
+
+    def volume_create(self, ctxt: Any, size: int | None, name: str,
+                      image_id: str | None = None, snapshot_id: str | None = None,
+                      volume_type: str | None = None) -> dict[str, Any]:
+        return volume.create_volume(self.conf, ctxt, size, name=name, image_id=image_id,
+                                    snapshot_id=snapshot_id, volume_type=volume_type)
+
+    def volume_get(self, ctxt: Any, volume_id: str) -> dict[str, Any]:
+        return volume.get_volume(self.conf, ctxt, volume_id)
+
+    def volume_reserve(self, ctxt: Any, volume_id: str, instance_uuid: str) -> str:
+        return str(volume.attachment_create(self.conf, ctxt, volume_id, instance_uuid)["id"])
+
+    def volume_delete(self, ctxt: Any, volume_id: str) -> None:
+        try:
+            volume.delete_volume(self.conf, ctxt, volume_id)
+        except exception.VolumeNotFound:
+            LOG.debug("Volume %s is already gone", volume_id)

@@ -11,12 +11,20 @@ What a node finds after a crash (or a plain restart), per instance of its host:
 * a rebuild or a resize past its preparation: ERROR with a fault (the guest may
   be half gone; an administrator resets or the user deletes it).
 * ``resize_prep``: nothing happened yet; the task state and flavors are cleared.
+* ``rescuing``/``unrescuing``: the server's own guest is put back and started,
+  ACTIVE (with a fault for an undone rescue), ERROR with a fault when that
+  fails (:mod:`.rescue`).
+* ``migrating`` (a live migration from here): it ended with the restart; its
+  migration becomes ``error`` (the destination is told to roll back), the task
+  state is cleared and the power state synced (the guest is here or not).
 * any other task (reboot, power on/off, pause, suspend, snapshot …): the task
   state is cleared, then the power state is synced from the driver.
 * no task: the power state is synced. A guest the hypervisor does not know
   while the instance should run is recorded as SHUTDOWN; its vm_state stays.
 
-Guests of instances deleted while the node was down are reaped (``[compute]
+First of all, the guests of instances evacuated away while the node was down
+are destroyed (:mod:`.evacuate`), not recovered. Guests of instances deleted
+while the node was down are reaped (``[compute]
 running_deleted_instance_action``), then the resources are reported.
 """
 from __future__ import annotations
@@ -30,7 +38,9 @@ from compute import exception
 from compute import states
 from compute.node import base
 from compute.node import delete
+from compute.node import evacuate
 from compute.node import power
+from compute.node import rescue
 
 LOG = logging.getLogger(__name__)
 
@@ -40,12 +50,16 @@ RESIZE_INTERRUPTED = "Instance was resizing when the compute node restarted"
 _REBUILDING = (states.REBUILDING, states.REBUILD_BLOCK_DEVICE_MAPPING,
                states.REBUILD_SPAWNING)
 _RESIZING = (states.RESIZE_MIGRATING, states.RESIZE_MIGRATED, states.RESIZE_FINISH,
-             states.RESIZE_REVERTING, states.RESIZE_CONFIRMING, states.MIGRATING)
+             states.RESIZE_REVERTING, states.RESIZE_CONFIRMING)
+LIVE_IN_PROGRESS = ("accepted", "queued", "preparing", "running")
 
 
 def init_host(node: base.Node, ctxt: Any) -> None:
     node.driver.init_host(node.host)
     instances = _when_conductor_answers(node, ctxt)
+    evacuated = _destroy_evacuated(node, ctxt)
+    instances = [i for i in instances if str(i["uuid"]) not in evacuated]
+    _fail_live_migrations(node, ctxt)
     LOG.info("Recovering %(count)d instances of %(host)s", {"count": len(instances),
                                                            "host": node.host})
     for instance in instances:
@@ -60,6 +74,38 @@ def init_host(node: base.Node, ctxt: Any) -> None:
         node.tracker.update_available_resource(ctxt)
     except Exception:
         LOG.exception("The first resource report of %s failed", node.host)
+
+
+def _destroy_evacuated(node: base.Node, ctxt: Any) -> set[str]:
+    """The guests of instances evacuated away while this node was down go first
+    (they must not be started here); the uuids of those instances."""
+    try:
+        return evacuate.destroy_evacuated(node, ctxt, evacuate.pending_evacuations(node, ctxt))
+    except Exception:
+        LOG.exception("Could not clean up after the evacuations from %s", node.host)
+        return set()
+
+
+def _fail_live_migrations(node: base.Node, ctxt: Any) -> None:
+    """Live migrations from this host that were under way: they ended with this
+    node's restart (the instances are recovered as ``migrating`` below)."""
+    try:
+        found = node.conductor.migration_get_all_by_source(
+            ctxt, node.host, "live-migration", list(LIVE_IN_PROGRESS))
+    except Exception:
+        LOG.exception("Could not list the live migrations from %s", node.host)
+        return
+    for migration in found:
+        LOG.warning("Live migration %(uuid)s of instance %(instance)s was interrupted",
+                    {"uuid": migration["uuid"], "instance": migration["instance_uuid"]})
+        try:
+            node.conductor.migration_update(ctxt, str(migration["uuid"]), {"status": "error"})
+            if migration.get("dest_compute"):
+                node.compute_rpc.rollback_live_migration_at_destination(
+                    ctxt, str(migration["dest_compute"]), str(migration["instance_uuid"]),
+                    str(migration["uuid"]), {})
+        except Exception:
+            LOG.exception("Could not end live migration %s", migration["uuid"])
 
 
 def _when_conductor_answers(node: base.Node, ctxt: Any) -> list[dict[str, Any]]:
@@ -90,6 +136,9 @@ def recover_instance(node: base.Node, ctxt: Any, instance: dict[str, Any]) -> No
         return
     if task_state in _RESIZING:
         _interrupted(node, ctxt, instance, RESIZE_INTERRUPTED, destroy=False)
+        return
+    if task_state in (states.RESCUING, states.UNRESCUING):
+        rescue.recover(node, ctxt, instance)
         return
     with node.lock(uuid):
         if task_state == states.RESIZE_PREP:

@@ -49,7 +49,8 @@ _LIMITS = (("vcpu", "vcpus", "vCPU"), ("memory_mb", "memory_mb", "memory"),
            ("disk_gb", "disk_gb", "disk"))
 _NOT_COUNTED = (states.DELETED, states.SHELVED_OFFLOADED)
 # Migrations in these states hold nothing any more.
-MIGRATION_DONE = frozenset(("confirmed", "reverted", "error", "failed", "cancelled"))
+MIGRATION_DONE = frozenset(("confirmed", "reverted", "error", "failed", "cancelled",
+                            "completed", "done"))
 
 
 class Reporter(Protocol):

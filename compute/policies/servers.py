@@ -92,6 +92,8 @@ def _actions() -> list[policy.RuleDefault]:
         _action("os-shelve:shelve_offload", ADMIN, "Offload a shelved server.",
                 "shelveOffload"),
         _action("os-shelve:unshelve", MEMBER, "Unshelve a server.", "unshelve"),
+        _action("os-rescue", MEMBER, "Rescue a server (boot a rescue image).", "rescue"),
+        _action("os-unrescue", MEMBER, "Unrescue a rescued server.", "unrescue"),
     ]
 
 

@@ -8,8 +8,9 @@
 * the aggregates of its host (metadata; availability zone, else
   ``[DEFAULT] default_availability_zone``),
 * the use: the live instances whose host/node is that node, plus the flavor of
-  a pending resize or migration on its other end (the new flavor on the
-  destination before the instance moved there, the old one on the source after).
+  a pending move (resize, cold or live migration, evacuation) on its other end
+  (the new flavor on the destination before the instance moved there, the old
+  one on the source after).
 
 Everything but the use may be cached for ``cache_seconds`` (one second by
 default: nodes and services change rarely, a busy scheduler decides many times a
@@ -47,7 +48,7 @@ from compute.scheduler.request import Flavor, RequestSpec, ServerGroup
 # Migration statuses after which neither end holds the instance's other flavor.
 DONE_MIGRATION_STATUSES = ("confirmed", "reverted", "error", "failed", "completed",
                            "done", "cancelled")
-MOVE_TYPES = ("resize", "migration")
+MOVE_TYPES = ("resize", "migration", "live-migration", "evacuation")
 
 
 def _int(value: Any) -> int:

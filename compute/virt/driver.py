@@ -7,10 +7,15 @@ that cannot do it leaves ``supports_snapshot`` false and the API answers 501.
 The cold migration/resize hooks (``migrate_disk_and_power_off``,
 ``finish_migration``, ``confirm_migration``, ``finish_revert_migration``) are
 optional the same way: ``supports_migration`` false makes the node refuse a
-resize with a clear 409 before anything changes. Interface hot-plug
+resize with a clear 409 before anything changes; the live migration hooks
+(``check_can_live_migrate_*``, ``pre_live_migration``, ``live_migration``,
+``post_live_migration*``, ``rollback_live_migration_at_destination``, abort and
+force-complete) go with ``supports_live_migration``. Interface hot-plug
 (``attach_interface``/``detach_interface``) is optional too: a driver that
 cannot do it leaves ``supports_interface_hotplug`` false and the node answers
-409 before it creates a port.
+409 before it creates a port. So are ``rescue``/``unrescue``
+(``supports_rescue``): the node fails a rescue with a fault when the driver
+cannot do it.
 
 Power-state rules every implementation follows (the fake is the reference and
 the contract tests in tests/unit/compute/ check them):
@@ -54,6 +59,8 @@ FetchImageCallback = Callable[[Any, str, str], None]
 # Called by ``spawn`` while the new guest is paused; returns once its ports are
 # plugged, raises when they are not in time.
 WaitForVifsCallback = Callable[[], None]
+# What a live migration's steps hand each other (JSON-ready: it travels by RPC).
+LiveMigrateData = dict[str, Any]
 
 
 class ComputeDriver(abc.ABC):
@@ -64,6 +71,8 @@ class ComputeDriver(abc.ABC):
     supports_snapshot: ClassVar[bool] = False
     supports_migration: ClassVar[bool] = False
     supports_interface_hotplug: ClassVar[bool] = False
+    supports_live_migration: ClassVar[bool] = False
+    supports_rescue: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:
@@ -303,6 +312,160 @@ class ComputeDriver(abc.ABC):
             InstanceNotFound when nothing was kept.
         """
         raise exception.MigrationNotSupported(driver=self.name)
+
+    # -- live migration (optional; see ``supports_live_migration``) ----------
+    #
+    # The order (compute/node/live_migration.py): the destination's
+    # check_can_live_migrate_destination, the source's
+    # check_can_live_migrate_source, the destination's pre_live_migration, the
+    # source's live_migration (blocking until the guest runs on the
+    # destination), then the source's post_live_migration and the
+    # destination's post_live_migration_at_destination; after a failure the
+    # guest still runs on the source and the destination's
+    # rollback_live_migration_at_destination undoes what it prepared.
+    # ``migrate_data`` is JSON-ready (it travels between the nodes by RPC); each
+    # step returns it extended with what the next steps need.
+
+    def check_can_live_migrate_destination(self, context: Any, instance: model.Instance,
+                                           block_migration: bool | None) -> LiveMigrateData:
+        """On the destination: whether the guest may come here (``block_migration``
+        None: decide from the storage). Leaves a shared-storage test file the
+        source looks for (removed by pre_live_migration or the rollback).
+
+        :returns: what the source's check needs (this host's addresses …).
+        :raises: LiveMigrationNotSupported unless the driver overrides this,
+            MigrationPreCheckError.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def check_can_live_migrate_source(self, context: Any, instance: model.Instance,
+                                      dest_check_data: LiveMigrateData) -> LiveMigrateData:
+        """On the source: whether this guest can go to the checked destination;
+        decides ``block_migration`` (``is_shared_instance_path`` tells why).
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this,
+            InstanceNotFound, MigrationPreCheckError.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def pre_live_migration(self, context: Any, instance: model.Instance,
+                           network_info: model.NetworkInfo,
+                           block_device_info: model.BlockDeviceInfo | None,
+                           migrate_data: LiveMigrateData) -> LiveMigrateData:
+        """On the destination: make ready for the incoming guest (its directory
+        and, for a block migration, empty disks; the volumes of
+        ``block_device_info`` connected to this host).
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this,
+            InstanceExists, MigrationPreCheckError.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def live_migration(self, context: Any, instance: model.Instance, dest: str,
+                       migrate_data: LiveMigrateData) -> LiveMigrateData:
+        """On the source: move the running (or paused) guest to ``dest``; returns
+        once it runs there. When it raises, the guest still runs here.
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this,
+            InstanceNotFound, LiveMigrationFailed, LiveMigrationAborted.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def post_live_migration(self, context: Any, instance: model.Instance,
+                            block_device_info: model.BlockDeviceInfo | None,
+                            migrate_data: LiveMigrateData) -> None:
+        """On the source after success: drop what is left of the guest here (its
+        volume connections; its files unless the storage is shared). Idempotent.
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def post_live_migration_at_destination(self, context: Any, instance: model.Instance,
+                                           network_info: model.NetworkInfo,
+                                           block_device_info: model.BlockDeviceInfo | None,
+                                           migrate_data: LiveMigrateData) -> None:
+        """On the destination after success: the guest is this host's now (its
+        persistent definition, a guest paused to force completion resumed when
+        ``migrate_data["resume"]``).
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this,
+            InstanceNotFound when the guest did not arrive.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def rollback_live_migration_at_destination(
+            self, context: Any, instance: model.Instance, network_info: model.NetworkInfo,
+            block_device_info: model.BlockDeviceInfo | None,
+            migrate_data: LiveMigrateData) -> None:
+        """On the destination after a failure: undo the checks and
+        pre_live_migration (a half-arrived guest, its files unless shared, volume
+        connections). Idempotent.
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def live_migration_abort(self, instance: model.Instance) -> None:
+        """Ask the running ``live_migration`` of the guest to stop (it then raises
+        LiveMigrationAborted); nothing when none runs.
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    def live_migration_force_complete(self, instance: model.Instance) -> None:
+        """Make the running ``live_migration`` of the guest converge (pause the
+        guest; the destination resumes it); nothing when none runs.
+
+        :raises: LiveMigrationNotSupported unless the driver overrides this.
+        """
+        raise exception.LiveMigrationNotSupported(driver=self.name)
+
+    # -- shared instance storage (evacuation clean-up, live migration checks) --
+
+    def create_shared_storage_test_file(self) -> str | None:
+        """Create a uniquely named file where this host keeps instance files;
+        its name (None: this driver keeps no instance files)."""
+        return None
+
+    def check_shared_storage_test_file(self, name: str) -> bool:
+        """Whether another host's test file ``name`` is visible here."""
+        return False
+
+    def cleanup_shared_storage_test_file(self, name: str) -> None:
+        """Remove a test file this host created (idempotent)."""
+        return None
+
+    # -- rescue (optional; see ``supports_rescue``) -----------------------------
+    #
+    # The node powers the guest off first. While rescued, the hypervisor runs a
+    # rescue guest under the instance's uuid and name; ``destroy`` removes it and
+    # whatever the rescue kept, like any guest.
+
+    def rescue(self, context: Any, instance: model.Instance, network_info: model.NetworkInfo,
+               image_meta: model.ImageMeta, rescue_password: str | None,
+               block_device_info: model.BlockDeviceInfo | None = None) -> None:
+        """Boot the instance from ``image_meta`` (its first disk, and its kernel and
+        ramdisk for a direct kernel boot) with the instance's own root disk
+        attached second, keeping the instance's guest definition for
+        ``unrescue``; the rescue guest is RUNNING afterwards. On failure the
+        instance's own guest is put back (not running) before the error is raised.
+
+        :raises: RescueNotSupported unless the driver overrides this,
+            InstanceNotFound, InstanceRescueFailure.
+        """
+        raise exception.RescueNotSupported(driver=self.name)
+
+    def unrescue(self, context: Any, instance: model.Instance,
+                 network_info: model.NetworkInfo) -> None:
+        """Drop the rescue guest and start the instance's own guest again (RUNNING).
+        Idempotent: a guest that is not rescued is only started.
+
+        :raises: RescueNotSupported unless the driver overrides this,
+            InstanceNotFound, InstanceUnrescueFailure.
+        """
+        raise exception.RescueNotSupported(driver=self.name)
 
     def instance_exists(self, instance: model.Instance) -> bool:
         """Whether the hypervisor knows the instance."""

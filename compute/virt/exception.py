@@ -132,3 +132,37 @@ class InterfaceHotplugNotSupported(exception.Conflict):
 
 class InterfaceAttachFailed(exception.Invalid):
     msg_fmt = "Interface %(port_id)s could not be attached. Reason: %(reason)s"
+
+
+# -- live migration ---------------------------------------------------------------
+
+
+class LiveMigrationNotSupported(exception.Invalid):
+    msg_fmt = "The %(driver)s driver cannot live-migrate instances."
+
+
+class MigrationPreCheckError(exception.Invalid):
+    msg_fmt = "Migration pre-check error: %(reason)s"
+
+
+class LiveMigrationFailed(exception.Error):
+    msg_fmt = "Live migration of instance %(instance_id)s failed: %(reason)s"
+
+
+class LiveMigrationAborted(exception.Error):
+    msg_fmt = "Live migration of instance %(instance_id)s was aborted."
+
+
+# -- rescue -------------------------------------------------------------------------
+
+
+class RescueNotSupported(exception.Invalid):
+    msg_fmt = "The %(driver)s driver cannot rescue instances."
+
+
+class InstanceRescueFailure(exception.Invalid):
+    msg_fmt = "Failed to move instance %(instance_id)s to rescue mode: %(reason)s"
+
+
+class InstanceUnrescueFailure(exception.Invalid):
+    msg_fmt = "Failed to unrescue instance %(instance_id)s: %(reason)s"

@@ -10,11 +10,12 @@ itself down or crashed) and ``fail_next`` (the next call of an operation
 raises), which is how the node manager's error paths are exercised.
 ``volumes`` of a guest are what ``attach_volume`` recorded (target device ->
 connection info); its ``network_info`` gains and loses the VIFs
-``attach_interface`` and ``detach_interface`` plug and unplug.
+``attach_interface`` and ``detach_interface`` plug and unplug. Live migration
+is in :mod:`.fake_live`, rescue in :mod:`.fake_rescue`; a node given a
+``guests_file`` keeps its guests over a clean restart (:mod:`.fake_guest`).
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
 import tempfile
@@ -25,6 +26,9 @@ from typing import Any, ClassVar
 
 from compute.virt import driver
 from compute.virt import exception
+from compute.virt import fake_guest
+from compute.virt import fake_live
+from compute.virt import fake_rescue
 from compute.virt import model
 from compute.virt import power_state
 from compute.virt.power_state import PowerState
@@ -34,8 +38,8 @@ DEFAULT_VCPUS = 128
 DEFAULT_MEMORY_MB = 262144
 DEFAULT_LOCAL_GB = 4096
 HYPERVISOR_VERSION = model.version_to_int("1.0.0")
-# A long-lived guest must not grow its console without bound.
-CONSOLE_LINES = 200
+CONSOLE_LINES = fake_guest.CONSOLE_LINES
+FakeGuest = fake_guest.FakeGuest
 
 _ANY = frozenset(PowerState)
 # operation -> (states it may start from, state it ends in). Starting in the
@@ -51,38 +55,19 @@ _TRANSITIONS: dict[str, tuple[frozenset[PowerState], PowerState]] = {
 }
 
 
-@dataclasses.dataclass
-class FakeGuest:
-    """One guest of a fake node; ``console`` holds its serial output."""
-
-    instance: model.Instance
-    image_meta: model.ImageMeta
-    network_info: tuple[model.VIF, ...]
-    block_device_info: model.BlockDeviceInfo | None
-    domain_id: int
-    state: PowerState = power_state.RUNNING
-    console: collections.deque[str] = dataclasses.field(
-        default_factory=lambda: collections.deque(maxlen=CONSOLE_LINES))
-    #: target device ("vdb") -> connection info, of the attached volumes.
-    volumes: dict[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
-
-    @property
-    def root_target(self) -> str:
-        bdi = self.block_device_info or model.BlockDeviceInfo()
-        return model.disk_target(bdi.root_device_name)
-
-
-class FakeDriver(driver.ComputeDriver):
+class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.ComputeDriver):
     """An in-memory compute node of a configurable size."""
 
     name: ClassVar[str] = "fake"
     supports_snapshot: ClassVar[bool] = True
     supports_migration: ClassVar[bool] = True
     supports_interface_hotplug: ClassVar[bool] = True
+    supports_live_migration: ClassVar[bool] = True
+    supports_rescue: ClassVar[bool] = True
 
     def __init__(self, host: str = "fake-host", vcpus: int = DEFAULT_VCPUS,
                  memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB,
-                 spawn_delay: float = 0.0) -> None:
+                 spawn_delay: float = 0.0, guests_file: str = "") -> None:
         if min(vcpus, memory_mb, local_gb) <= 0:
             raise ValueError("a fake host needs positive vcpus, memory_mb and local_gb")
         self.host = host
@@ -101,6 +86,10 @@ class FakeDriver(driver.ComputeDriver):
         self._failures: dict[str, list[Exception]] = {}
         self._next_domain_id = 1
         self._lock = threading.Lock()
+        #: Where the guests are kept while the node is stopped ("": nowhere).
+        self.guests_file = guests_file
+        self._init_live_migration()
+        self._init_rescue()
 
     # -- test hooks -------------------------------------------------------
 
@@ -137,6 +126,15 @@ class FakeDriver(driver.ComputeDriver):
             self._maybe_fail("init_host")
             self.host = host
             self.initialized = True
+            if self.guests_file:
+                self._guests.update(fake_guest.load(self.guests_file))
+                self._next_domain_id = max([self._next_domain_id] + [
+                    g.domain_id + 1 for g in self._guests.values()])
+
+    def cleanup_host(self, host: str) -> None:
+        if self.guests_file:
+            with self._lock:
+                fake_guest.save(self.guests_file, self._guests)
 
     def get_available_resource(self) -> model.HostResources:
         with self._lock:
@@ -207,6 +205,7 @@ class FakeDriver(driver.ComputeDriver):
         with self._lock:
             self._maybe_fail("destroy")
             self._guests.pop(instance.uuid, None)
+            self._forget_rescue(instance.uuid)
 
     def reboot(self, instance: model.Instance, network_info: model.NetworkInfo,
                reboot_type: model.RebootType) -> None:

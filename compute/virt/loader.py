@@ -28,7 +28,8 @@ def load(conf: cfg.ConfigOpts, host: str,
         return fake.FakeDriver(host, vcpus=conf.fake_driver.vcpus,
                                memory_mb=conf.fake_driver.memory_mb,
                                local_gb=conf.fake_driver.local_gb,
-                               spawn_delay=conf.fake_driver.spawn_delay)
+                               spawn_delay=conf.fake_driver.spawn_delay,
+                               guests_file=conf.fake_driver.guests_file)
     if name == "libvirt":
         try:
             from compute.virt.libvirt import driver as libvirt_driver

@@ -59,6 +59,7 @@ EXTENSIONS = (
     ("os-quota-class-sets", "QuotaClasses", "Quota classes management support."),
     ("os-quota-sets", "Quotas", "Quotas management support."),
     ("os-remote-consoles", "RemoteConsoles", "Interactive Console support."),
+    ("os-rescue", "Rescue", "Instance rescue mode."),
     ("os-server-external-events", "ServerExternalEvents", "Server External Event "
                                                           "Triggers."),
     ("os-server-groups", "ServerGroups", "Server group support."),

@@ -6,7 +6,8 @@ overlay of the cached base image, see :mod:`imagecache`), the kernel and
 ramdisk of a direct kernel boot (hard links to the cache) and ``console.log``,
 the serial console as virtlogd writes it. ``destroy`` removes the directory
 (and a ``<uuid>_resize`` one a resize kept: the rule is in :mod:`.migration`,
-which also holds cold migration and resize).
+which also holds cold migration and resize; live migration is in
+:mod:`.live_migration`).
 
 How VIFs reach the bridge: interfaces are ``<interface type='ethernet'>`` with
 ``<target dev='tap<port id[:11]>'/>``. libvirt creates the tap when the guest
@@ -55,7 +56,9 @@ from compute.virt.libvirt import guest
 from compute.virt.libvirt import host as libvirt_host
 from compute.virt.libvirt import hotplug
 from compute.virt.libvirt import imagecache
+from compute.virt.libvirt import live_migration
 from compute.virt.libvirt import migration as cold_migration
+from compute.virt.libvirt import rescue as rescue_mod
 from compute.virt.libvirt import state
 from compute.virt.libvirt import volume
 from compute.virt.power_state import PowerState
@@ -68,13 +71,15 @@ _ANY = frozenset(PowerState)
 _RUNNING_OR_PAUSED = frozenset({power_state.RUNNING, power_state.PAUSED})
 
 
-class LibvirtDriver(driver.ComputeDriver):
+class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
     """One hypervisor host reached through libvirt (``[libvirt] connection_uri``)."""
 
     name: ClassVar[str] = "libvirt"
     supports_snapshot: ClassVar[bool] = True
     supports_migration: ClassVar[bool] = True
     supports_interface_hotplug: ClassVar[bool] = True
+    supports_live_migration: ClassVar[bool] = True
+    supports_rescue: ClassVar[bool] = True
 
     def __init__(self, conf: cfg.ConfigOpts, host: str = "",
                  fetch_image: driver.FetchImageCallback | None = None, *,
@@ -88,6 +93,7 @@ class LibvirtDriver(driver.ComputeDriver):
         self.hypervisor = libvirt_host.Host(conf.libvirt.connection_uri, self.host)
         self._probed_virt_type: config.VirtType | None = None
         self._cache_mode: str | None = None
+        self._init_live_migration()
 
     # -- paths and settings ------------------------------------------------------
 
@@ -525,6 +531,19 @@ class LibvirtDriver(driver.ComputeDriver):
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+    # -- rescue (in :mod:`.rescue`) ----------------------------------------------------
+
+    def rescue(self, context: Any, instance: model.Instance, network_info: model.NetworkInfo,
+               image_meta: model.ImageMeta, rescue_password: str | None,
+               block_device_info: model.BlockDeviceInfo | None = None) -> None:
+        # The rescue password is not injected into the rescue disk (no file injection
+        # here); the API hands it to the user, as Nova does.
+        rescue_mod.rescue(self, context, instance, network_info, image_meta)
+
+    def unrescue(self, context: Any, instance: model.Instance,
+                 network_info: model.NetworkInfo) -> None:
+        rescue_mod.restore(self, instance, start=True)
 
     # -- cold migration and resize (in :mod:`.migration`) ---------------------------------
 
