@@ -65,12 +65,7 @@ class ServerActions:
         self.conf = servers.conf
 
     # -- helpers
-    @staticmethod
-    def _host(instance: Mapping[str, Any]) -> str:
-        """:raises: InstanceNotReady (409) for a server on no host yet."""
-        if not instance["host"]:
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
-        return str(instance["host"])
+    _host = staticmethod(servers_service.host_of)
 
     def _cast(self, instance: Mapping[str, Any], task_state: str | None, host: str,
               cast: Callable[[], None]) -> None:

@@ -77,9 +77,7 @@ class ServerInterfaces:
     def _check(self, ctxt: Any, instance: Mapping[str, Any], action: str) -> str:
         self.servers.check_locked(ctxt, instance)
         self.servers.check_state(instance, action, ALLOWED_STATES)
-        if not instance.get("host"):
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
-        return str(instance["host"])
+        return servers_service.host_of(instance)
 
     def attach(self, ctxt: Any, instance: Mapping[str, Any],
                body: Mapping[str, Any]) -> dict[str, Any]:

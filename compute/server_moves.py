@@ -28,7 +28,6 @@ from oslo_log import log as logging
 
 from common import exception as common_exception
 from common import rpc
-from compute import exception
 from compute import migration_exception as mig_exception
 from compute import migration_list
 from compute import servers as servers_service
@@ -83,8 +82,7 @@ class ServerMoves:
             ServiceUnavailable (503)."""
         self.servers.check_locked(ctxt, instance)
         self.servers.check_state(instance, "os-migrateLive", LIVE_MIGRATE_STATES)
-        if not instance["host"]:
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
+        servers_service.host_of(instance)
         if host and self._compute_service(host) is None:
             raise mig_exception.DestinationHostNotFound(host=host)
         self._start(ctxt, instance, LIVE_MIGRATION, LIVE_MIGRATE_STATES, states.MIGRATING)
@@ -103,9 +101,7 @@ class ServerMoves:
         if instance["host"] == host:
             raise common_exception.Invalid("The target host can't be the same one.")
         self.servers.check_state(instance, "evacuate", EVACUATE_STATES)
-        source = instance["host"]
-        if not source:
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
+        source = servers_service.host_of(instance)
         service = self._compute_service(str(source))
         if service is not None and hosts_db.is_up(service, self.servers.conf.service_down_time):
             raise mig_exception.ComputeServiceInUse(host=source)

@@ -38,11 +38,7 @@ class ServerRescue:
         self.builder = builder
         self.store = servers.store
 
-    @staticmethod
-    def _host(instance: Mapping[str, Any]) -> str:
-        if not instance["host"]:
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
-        return str(instance["host"])
+    _host = staticmethod(servers_service.host_of)
 
     def _start(self, ctxt: Any, instance: Mapping[str, Any], action: str,
                vm_states: tuple[str, ...], task_state: str) -> None:

@@ -76,6 +76,14 @@ EVENT_STATUSES = ("failed", "completed", "in-progress")
 HOST_UP, HOST_DOWN, HOST_MAINTENANCE, HOST_UNKNOWN = "UP", "DOWN", "MAINTENANCE", "UNKNOWN"
 
 
+def host_of(instance: Mapping[str, Any]) -> str:
+    """The compute host of ``instance``. :raises: InstanceNotReady (409) when it is
+    on no host yet."""
+    if not instance.get("host"):
+        raise exception.InstanceNotReady(instance_id=instance["uuid"])
+    return str(instance["host"])
+
+
 def request_id(ctxt: Any) -> str:
     return str(getattr(ctxt, "request_id", None) or "")
 

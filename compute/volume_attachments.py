@@ -173,9 +173,7 @@ class VolumeAttachments:
         self.servers.check_locked(ctxt, instance)
         allowed = ALLOWED_STATES + ((states.SHELVED,) if version >= SHELVED_VERSION else ())
         self.servers.check_state(instance, action, allowed)
-        if not instance.get("host"):
-            raise exception.InstanceNotReady(instance_id=instance["uuid"])
-        return str(instance["host"])
+        return servers_service.host_of(instance)
 
     def _check_volume(self, ctxt: Any, instance: Mapping[str, Any],
                       volume_id: str) -> None:
