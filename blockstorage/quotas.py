@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from oslo_config import cfg
@@ -117,6 +117,13 @@ class QuotaEngine:
         own = self.store.get_project(project_id)
         return {r: own.get(r, v) for r, v in self.defaults().items()}
 
+    def limits_for(self, project_id: str, resources: Iterable[str]) -> dict[str, int]:
+        """A project's limits of ``resources`` only (those of :meth:`get_limits`,
+        read with one query and without listing the volume types)."""
+        own, stored = self.store.get_project_and_class(project_id, DEFAULT_CLASS)
+        return {r: own[r] if r in own else stored[r] if r in stored
+                else self._config_default(r) for r in resources}
+
     def get_usage(self, project_id: str) -> dict[str, int]:
         """In-use amounts of every resource (0 where nothing is used)."""
         used = self.store.usage(project_id)
@@ -188,16 +195,20 @@ class QuotaEngine:
         return limit
 
     # -- checks
-    def check(self, project_id: str, deltas: Mapping[str, int]) -> None:
+    def check(self, project_id: str, deltas: Mapping[str, int],
+              limits: Mapping[str, int] | None = None) -> None:
         """Whether ``project_id`` may add ``deltas`` (see :func:`volume_deltas`).
 
+        :param limits: the project's limits of (at least) the resources of
+            ``deltas``, when the caller read them already (:meth:`limits_for`).
         :raises: QuotaExceeded, as the subclass Cinder uses for the first resource
             over its limit (the first name in sorted order, as Cinder reports it).
         """
         wanted = {r: d for r, d in deltas.items() if d > 0}
         if not wanted:
             return
-        limits = self.get_limits(project_id)
+        if limits is None:
+            limits = self.limits_for(project_id, wanted)
         used = self.store.usage(project_id)
         overs = [r for r, d in wanted.items()
                  if limits.get(r, UNLIMITED) != UNLIMITED
@@ -207,21 +218,29 @@ class QuotaEngine:
         first = sorted(overs)[0]
         raise _over_error(first, wanted[first], limits[first], used.get(first, 0))
 
-    def check_volume_size(self, project_id: str, size: int) -> None:
+    def check_volume_size(self, project_id: str, size: int,
+                          limits: Mapping[str, int] | None = None) -> None:
         """A volume of ``size`` GiB is within ``per_volume_gigabytes``.
 
+        :param limits: as :meth:`check`'s (with ``per_volume_gigabytes``).
         :raises: VolumeSizeExceedsLimit.
         """
-        limit = self.get_limits(project_id)["per_volume_gigabytes"]
+        if limits is None:
+            limits = self.limits_for(project_id, ["per_volume_gigabytes"])
+        limit = limits["per_volume_gigabytes"]
         if limit != UNLIMITED and size > limit:
             raise exception.VolumeSizeExceedsLimit(size=size, limit=limit)
 
     @contextlib.contextmanager
-    def reserve(self, project_id: str, deltas: Mapping[str, int]) -> Iterator[None]:
+    def reserve(self, project_id: str, deltas: Mapping[str, int],
+                limits: Mapping[str, int] | None = None) -> Iterator[None]:
         """Check ``deltas`` and hold the project's lock while the caller creates
-        the rows that use them. :raises: QuotaExceeded."""
+        the rows that use them (``limits``: as :meth:`check`'s; the lock guards
+        the usage, not the limits, which an admin changes without it).
+
+        :raises: QuotaExceeded."""
         with self._lock(project_id):
-            self.check(project_id, deltas)
+            self.check(project_id, deltas, limits)
             yield
 
     def _lock(self, project_id: str) -> threading.Lock:

@@ -218,7 +218,10 @@ class VolumeService:
             type_ref = src["type_id"]
         vtype = self._volume_type(ctxt, type_ref)
         zone = self._zone(req.availability_zone, src["zone"])
-        self.quotas.check_volume_size(ctxt.project_id, size)
+        deltas = quotas.volume_deltas(size, vtype["name"])
+        limits = self.quotas.limits_for(ctxt.project_id,
+                                        ["per_volume_gigabytes", *deltas])
+        self.quotas.check_volume_size(ctxt.project_id, size, limits)
         values = {"project_id": ctxt.project_id, "user_id": ctxt.user_id,
                   "name": req.name, "description": req.description, "size": size,
                   "status": states.CREATING, "attach_status": states.DETACHED,
@@ -227,7 +230,7 @@ class VolumeService:
                   "image_id": req.image_id, "backup_id": req.backup_id,
                   "bootable": src["bootable"],
                   "multiattach": req.multiattach or multiattach_type(vtype)}
-        with self.quotas.reserve(ctxt.project_id, quotas.volume_deltas(size, vtype["name"])):
+        with self.quotas.reserve(ctxt.project_id, deltas, limits):
             volume = self.store.create(values, metadata=req.metadata,
                                        glance_metadata=src["glance"])
         spec = {"volume_properties": {k: values[k] for k in (

@@ -9,6 +9,7 @@ type's name (``volumes_<name>``, ``gigabytes_<name>``, ``snapshots_<name>``).
 """
 from __future__ import annotations
 
+import typing
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -40,6 +41,63 @@ def _type_names(session: orm.Session) -> dict[str, str]:
     return {type_id: name for type_id, name in rows}
 
 
+# The statements of a create's quota check are built once: building and keying
+# an expression costs more than running it on SQLite.
+_QUOTAS = typing.cast(sa.Table, models.Quota.__table__)
+_CLASSES = typing.cast(sa.Table, models.QuotaClass.__table__)
+_LIMITS = sa.union_all(
+    sa.select(sa.literal_column("'project'").label("source"),
+              _QUOTAS.c.resource.label("resource"), _QUOTAS.c.hard_limit.label("hard_limit"))
+    .where(_QUOTAS.c.project_id == sa.bindparam("project_id")),
+    sa.select(sa.literal_column("'class'").label("source"),
+              _CLASSES.c.resource.label("resource"), _CLASSES.c.hard_limit.label("hard_limit"))
+    .where(_CLASSES.c.class_name == sa.bindparam("class_name")))
+
+
+# Each sum: (kind, type name or None, count, GiB) of the project ``project_id``.
+def _volume_sums() -> Any:
+    vol = typing.cast(sa.Table, models.Volume.__table__)
+    vtype = typing.cast(sa.Table, models.VolumeType.__table__)
+    return (sa.select(sa.literal_column("'volumes'").label("kind"),
+                      vtype.c.name.label("type_name"),
+                      sa.func.count(vol.c.id).label("count"),
+                      sa.func.sum(vol.c.size).label("size"))
+            .select_from(vol.outerjoin(vtype, vtype.c.id == vol.c.volume_type_id))
+            .where(vol.c.project_id == sa.bindparam("project_id"),
+                   vol.c.use_quota.is_(True))
+            .group_by(vol.c.volume_type_id, vtype.c.name))
+
+
+def _snapshot_sums() -> Any:
+    # A snapshot counts under its own type, else its volume's (if the volume is gone,
+    # the snapshot is too: foreign key).
+    snap = typing.cast(sa.Table, models.Snapshot.__table__)
+    vol = typing.cast(sa.Table, models.Volume.__table__)
+    vtype = typing.cast(sa.Table, models.VolumeType.__table__)
+    type_id = sa.func.coalesce(snap.c.volume_type_id, vol.c.volume_type_id)
+    return (sa.select(sa.literal_column("'snapshots'").label("kind"),
+                      vtype.c.name.label("type_name"),
+                      sa.func.count(snap.c.id).label("count"),
+                      sa.func.sum(snap.c.size).label("size"))
+            .select_from(snap.outerjoin(vol, vol.c.id == snap.c.volume_id)
+                         .outerjoin(vtype, vtype.c.id == type_id))
+            .where(snap.c.project_id == sa.bindparam("project_id"),
+                   snap.c.use_quota.is_(True))
+            .group_by(type_id, vtype.c.name))
+
+
+def _backup_sums() -> Any:
+    backup = typing.cast(sa.Table, models.Backup.__table__)
+    return sa.select(sa.literal_column("'backups'").label("kind"),
+                     sa.null().label("type_name"),
+                     sa.func.count(backup.c.id).label("count"),
+                     sa.func.sum(backup.c.size).label("size")).where(
+        backup.c.project_id == sa.bindparam("project_id"))
+
+
+_USAGE = sa.union_all(_volume_sums(), _snapshot_sums(), _backup_sums())
+
+
 class QuotaStore:
     """The ``quotas`` and ``quota_classes`` tables, and usage sums."""
 
@@ -49,9 +107,22 @@ class QuotaStore:
     # -- limits
     def get_project(self, project_id: str) -> dict[str, int]:
         """The limits a project has of its own (no defaults)."""
+        table = models.Quota.__table__
         with self.db.reader() as session:
-            return {r.resource: r.hard_limit for r in session.scalars(
-                sa.select(models.Quota).where(models.Quota.project_id == project_id))}
+            return {r.resource: r.hard_limit for r in session.execute(
+                sa.select(table.c.resource, table.c.hard_limit).where(
+                    table.c.project_id == project_id))}
+
+    def get_project_and_class(self, project_id: str,
+                              class_name: str) -> tuple[dict[str, int], dict[str, int]]:
+        """:meth:`get_project` and :meth:`get_class` in one query (a create's check)."""
+        project: dict[str, int] = {}
+        klass: dict[str, int] = {}
+        with self.db.reader() as session:
+            for source, resource, limit in session.connection().execute(
+                    _LIMITS, {"project_id": project_id, "class_name": class_name}):
+                (project if source == "project" else klass)[resource] = limit
+        return project, klass
 
     def set_project(self, project_id: str, limits: Mapping[str, int]) -> None:
         """Create or change a project's limits of the given resources."""
@@ -66,10 +137,11 @@ class QuotaStore:
 
     def get_class(self, class_name: str) -> dict[str, int]:
         """The limits stored for a quota class (no [quota] defaults)."""
+        table = models.QuotaClass.__table__
         with self.db.reader() as session:
-            return {r.resource: r.hard_limit for r in session.scalars(
-                sa.select(models.QuotaClass).where(
-                    models.QuotaClass.class_name == class_name))}
+            return {r.resource: r.hard_limit for r in session.execute(
+                sa.select(table.c.resource, table.c.hard_limit).where(
+                    table.c.class_name == class_name))}
 
     def set_class(self, class_name: str, limits: Mapping[str, int]) -> None:
         """Create or change a quota class's limits of the given resources."""
@@ -103,16 +175,17 @@ class QuotaStore:
         ``backups``, ``backup_gigabytes`` and the per-type resources of every
         type it has volumes or snapshots of (absent ones are 0)."""
         used: Counter[str] = Counter()
+        # One query (the sums with their type's name, then the backups'): every
+        # create checks its quota this way.
         with self.db.reader() as session:
-            names = _type_names(session)
-            for type_id, count, size in session.execute(self._volume_sums(project_id)):
-                self._add(used, "volumes", names.get(type_id), count, size)
-            for type_id, count, size in session.execute(self._snapshot_sums(project_id)):
-                self._add(used, "snapshots", names.get(type_id), count, size)
-            count, size = session.execute(self._backup_sums(project_id)).one()
-        used["backups"] += int(count or 0)
-        used["backup_gigabytes"] += int(size or 0)
-        for key in ("volumes", "gigabytes", "snapshots"):
+            rows = session.connection().execute(_USAGE, {"project_id": project_id}).all()
+        for kind, type_name, count, size in rows:
+            if kind == "backups":
+                used["backups"] += int(count or 0)
+                used["backup_gigabytes"] += int(size or 0)
+            else:
+                self._add(used, kind, type_name, count, size)
+        for key in ("volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes"):
             used.setdefault(key, 0)
         return dict(used)
 
@@ -126,26 +199,3 @@ class QuotaStore:
             used["%s_%s" % (kind, type_name)] += count
             used["gigabytes_%s" % type_name] += size
 
-    @staticmethod
-    def _volume_sums(project_id: str) -> Any:
-        vol = models.Volume
-        return (sa.select(vol.volume_type_id, sa.func.count(vol.id), sa.func.sum(vol.size))
-                .where(vol.project_id == project_id, vol.use_quota.is_(True))
-                .group_by(vol.volume_type_id))
-
-    @staticmethod
-    def _snapshot_sums(project_id: str) -> Any:
-        # A snapshot counts under its own type, else its volume's (if the volume is gone,
-        # the snapshot is too: foreign key).
-        snap, vol = models.Snapshot, models.Volume
-        type_id = sa.func.coalesce(snap.volume_type_id, vol.volume_type_id)
-        return (sa.select(type_id, sa.func.count(snap.id), sa.func.sum(snap.size))
-                .select_from(snap).outerjoin(vol, vol.id == snap.volume_id)
-                .where(snap.project_id == project_id, snap.use_quota.is_(True))
-                .group_by(type_id))
-
-    @staticmethod
-    def _backup_sums(project_id: str) -> Any:
-        backup = models.Backup
-        return sa.select(sa.func.count(backup.id), sa.func.sum(backup.size)).where(
-            backup.project_id == project_id)

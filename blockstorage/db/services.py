@@ -9,6 +9,7 @@ of the live, enabled volume services; the API lists them (os-services).
 from __future__ import annotations
 
 import datetime
+import typing
 import uuid as uuid_mod
 from collections.abc import Mapping
 from typing import Any
@@ -30,8 +31,9 @@ def isotime(value: datetime.datetime | None) -> str | None:
     return value.strftime(TIME_FORMAT) if value is not None else None
 
 
-def service_dict(row: models.Service) -> dict[str, Any]:
-    """A services row as a JSON-ready dict (times as ISO 8601 strings)."""
+def service_dict(row: Any) -> dict[str, Any]:
+    """A services row (ORM object or result row) as a JSON-ready dict (times as
+    ISO 8601 strings)."""
     return {"id": row.id, "uuid": row.uuid, "binary": row.binary, "host": row.host,
             "topic": row.topic, "availability_zone": row.availability_zone,
             "disabled": row.disabled, "disabled_reason": row.disabled_reason,
@@ -60,6 +62,17 @@ def is_up(service: Mapping[str, Any], down_time: float,
         return False
     now = now or base_models.utcnow()
     return (now - seen).total_seconds() <= down_time
+
+
+_SERVICES = typing.cast(sa.Table, models.Service.__table__)
+# include disabled? -> the services of ``binary``, by id (built once: building
+# and keying an expression costs more than running it on SQLite)
+_OF_BINARY = {
+    True: sa.select(_SERVICES).where(_SERVICES.c.binary == sa.bindparam("binary"))
+    .order_by(_SERVICES.c.id),
+    False: sa.select(_SERVICES).where(_SERVICES.c.binary == sa.bindparam("binary"),
+                                      _SERVICES.c.disabled.is_(False))
+    .order_by(_SERVICES.c.id)}
 
 
 class ServiceStore:
@@ -143,25 +156,28 @@ class ServiceStore:
         """Services matching every given filter, by id. ``host`` matches the
         exact host or, for volume services, every backend of it (``node1``
         finds ``node1@lvm``)."""
-        query = sa.select(models.Service).order_by(models.Service.id)
+        table = _SERVICES
+        query = sa.select(table).order_by(table.c.id)
         if binary is not None:
-            query = query.where(models.Service.binary == binary)
+            query = query.where(table.c.binary == binary)
         if host is not None:
-            query = query.where(sa.or_(models.Service.host == host,
-                                       models.Service.host.startswith(host + "@",
-                                                                      autoescape=True)))
+            query = query.where(sa.or_(table.c.host == host,
+                                       table.c.host.startswith(host + "@", autoescape=True)))
         if disabled is not None:
-            query = query.where(models.Service.disabled == disabled)
+            query = query.where(table.c.disabled == disabled)
         if availability_zone is not None:
-            query = query.where(models.Service.availability_zone == availability_zone)
+            query = query.where(table.c.availability_zone == availability_zone)
         with self.db.reader() as session:
-            return [service_dict(r) for r in session.scalars(query)]
+            return [service_dict(r) for r in session.execute(query)]
 
     def list_up(self, binary: str, down_time: float,
                 include_disabled: bool = False) -> list[dict[str, Any]]:
         """The services of ``binary`` alive now (and enabled, by default): what
-        the scheduler places volumes on and the API picks backup hosts from."""
-        rows = self.get_all(binary=binary, disabled=None if include_disabled else False)
+        the scheduler places volumes on (each decision) and the API picks backup
+        hosts from."""
+        with self.db.reader() as session:
+            rows = [service_dict(r) for r in session.connection().execute(
+                _OF_BINARY[include_disabled], {"binary": binary})]
         now = base_models.utcnow()
         return [s for s in rows if is_up(s, down_time, now)]
 

@@ -5,12 +5,19 @@ A volume dict holds every column of ``volumes`` (times as ISO 8601 strings) plus
 ``attachments`` (its ``volume_attachments`` rows as dicts) and
 ``volume_type_name``. Status changes are compare-and-set: :meth:`VolumeStore.update`
 takes the statuses the caller expects and raises ``InvalidVolumeStatus`` when
-another request moved the volume first.
+another request moved the volume first (:meth:`VolumeStore.change` does the
+same without reading the volume back).
+
+Volumes are read and written with SQL expressions built once, not ORM objects
+(:func:`load`: three queries for any number of volumes): every create,
+placement and status change reads or writes one, and building ORM objects (or
+the expressions) costs several times running the queries on SQLite.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +28,7 @@ from common.db import engine
 from blockstorage import db
 from blockstorage import exception
 from blockstorage import states
-from blockstorage.db import models, rows_in_order
+from blockstorage.db import models
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 _TIME_COLUMNS = frozenset(("created_at", "updated_at", "launched_at", "terminated_at"))
@@ -43,7 +50,7 @@ def isotime(value: datetime.datetime | None) -> str | None:
     return value.strftime(TIME_FORMAT) if value is not None else None
 
 
-def _attachment_dict(row: models.VolumeAttachment) -> dict[str, Any]:
+def _attachment_dict(row: Any) -> dict[str, Any]:
     return {"id": row.id, "volume_id": row.volume_id, "instance_uuid": row.instance_uuid,
             "attached_host": row.attached_host, "mountpoint": row.mountpoint,
             "attach_mode": row.attach_mode, "attach_status": row.attach_status,
@@ -52,18 +59,86 @@ def _attachment_dict(row: models.VolumeAttachment) -> dict[str, Any]:
             "updated_at": isotime(row.updated_at)}
 
 
-def to_dict(row: models.Volume, type_names: Mapping[str, str]) -> dict[str, Any]:
+_VOLUMES = typing.cast(sa.Table, models.Volume.__table__)
+_TYPES = typing.cast(sa.Table, models.VolumeType.__table__)
+_ATTACHMENTS = typing.cast(sa.Table, models.VolumeAttachment.__table__)
+# The key/value tables of a volume: dict key -> table.
+_KV_TABLES = (("metadata", typing.cast(sa.Table, models.VolumeMetadata.__table__)),
+              ("admin_metadata", typing.cast(sa.Table, models.VolumeAdminMetadata.__table__)),
+              ("glance_metadata", typing.cast(sa.Table, models.VolumeGlanceMetadata.__table__)))
+_TYPE_NAME = "_volume_type_name"
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in _COLUMNS:
-        value = getattr(row, name)
+        value = row[name]
         data[name] = isotime(value) if name in _TIME_COLUMNS else value
-    data["metadata"] = {m.key: m.value for m in row.metadata_items}
-    data["admin_metadata"] = {m.key: m.value for m in row.admin_metadata}
-    data["glance_metadata"] = {m.key: m.value for m in row.glance_metadata}
-    data["attachments"] = [_attachment_dict(a) for a in
-                           sorted(row.attachments, key=lambda a: (a.created_at, a.id))]
-    data["volume_type_name"] = type_names.get(row.volume_type_id or "")
+    for kind, _table in _KV_TABLES:
+        data[kind] = {}
+    data["attachments"] = []
+    data["volume_type_name"] = row[_TYPE_NAME]
     return data
+
+
+# The statements of the hot paths are built once: building and keying an
+# expression costs more than running it on SQLite.
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_LOAD_ROWS = (sa.select(_VOLUMES, _TYPES.c.name.label(_TYPE_NAME))
+              .select_from(_VOLUMES.outerjoin(_TYPES,
+                                              _TYPES.c.id == _VOLUMES.c.volume_type_id))
+              .where(_VOLUMES.c.id.in_(_IDS)))
+_LOAD_ITEMS = sa.union_all(*[
+    sa.select(sa.literal_column("'%s'" % kind).label("kind"), table.c.id.label("item_id"),
+              table.c.volume_id.label("volume_id"), table.c.key.label("key"),
+              table.c.value.label("value")).where(table.c.volume_id.in_(_IDS))
+    for kind, table in _KV_TABLES]).order_by(sa.literal_column("item_id"))
+_LOAD_ATTACHMENTS = sa.select(_ATTACHMENTS).where(_ATTACHMENTS.c.volume_id.in_(_IDS))
+_STATUS = sa.select(_VOLUMES.c.status).where(_VOLUMES.c.id == sa.bindparam("id"))
+_TYPE_NAME_OF = sa.select(_TYPES.c.name).where(_TYPES.c.id == sa.bindparam("id"))
+
+
+def load(session: orm.Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The volume dicts of ``ids`` (those that exist), by id: one query for the
+    rows and their type names, one for the three key/value tables, one for the
+    attachments. Key/value items come in the order they were written, the
+    attachments by creation."""
+    if not ids:
+        return {}
+    params = {"ids": list(ids)}
+    conn = session.connection()
+    found = {row["id"]: _row_dict(row)
+             for row in conn.execute(_LOAD_ROWS, params).mappings()}
+    if not found:
+        return found
+    for kind, _item_id, volume_id, key, value in conn.execute(_LOAD_ITEMS, params):
+        if volume_id in found:
+            found[volume_id][kind][key] = value
+    attachments = conn.execute(_LOAD_ATTACHMENTS, params).all()
+    for att in sorted(attachments, key=lambda a: (a.created_at, a.id)):
+        if att.volume_id in found:
+            found[att.volume_id]["attachments"].append(_attachment_dict(att))
+    return found
+
+
+def _update_statement(status: bool, attach_status: bool) -> Any:
+    """An UPDATE of one volume (``w_id``) whose SET clause is the parameters'
+    columns, checking its status (``w_status``) and/or attach status (``w_attach``)."""
+    stmt = sa.update(_VOLUMES).where(_VOLUMES.c.id == sa.bindparam("w_id"))
+    if status:
+        stmt = stmt.where(_VOLUMES.c.status.in_(sa.bindparam("w_status", expanding=True)))
+    if attach_status:
+        stmt = stmt.where(_VOLUMES.c.attach_status.in_(
+            sa.bindparam("w_attach", expanding=True)))
+    return stmt
+
+
+_UPDATES = {(status, attach): _update_statement(status, attach)
+            for status in (False, True) for attach in (False, True)}
+_INSERT = sa.insert(_VOLUMES).returning(*_VOLUMES.c)
+_INSERT_ITEMS = {kind: sa.insert(table).returning(table.c.key, table.c.value,
+                                                  sort_by_parameter_order=True)
+                 for kind, table in _KV_TABLES}
 
 
 @dataclasses.dataclass
@@ -140,21 +215,23 @@ class VolumeStore:
 
     # -- reads
     @staticmethod
-    def _type_names(session: orm.Session) -> dict[str, str]:
-        return {t_id: name for t_id, name in session.execute(
-            sa.select(models.VolumeType.id, models.VolumeType.name))}
-
-    @staticmethod
     def _row(session: orm.Session, volume_id: str) -> models.Volume:
         row = session.get(models.Volume, volume_id)
         if row is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return row
 
+    @staticmethod
+    def _one(session: orm.Session, volume_id: str) -> dict[str, Any]:
+        found = load(session, [volume_id]).get(volume_id)
+        if found is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return found
+
     def get(self, volume_id: str) -> dict[str, Any]:
         """:raises: VolumeNotFound."""
         with self.db.reader() as session:
-            return to_dict(self._row(session, volume_id), self._type_names(session))
+            return self._one(session, volume_id)
 
     def get_all(self, query: Query) -> list[dict[str, Any]]:
         """Volumes matching ``query``, sorted, after its marker, offset and limit.
@@ -171,9 +248,9 @@ class VolumeStore:
             ids = ids[query.offset:]
             if query.limit is not None:
                 ids = ids[:query.limit]
-            rows = rows_in_order(session, models.Volume, ids)
-            names = self._type_names(session) if rows else {}
-            return [to_dict(row, names) for row in rows]
+            # A volume deleted since the id query is left out (see rows_in_order).
+            found = load(session, ids)
+            return [found[i] for i in ids if i in found]
 
     def count(self, query: Query) -> int:
         """How many volumes match ``query``'s filters (paging ignored)."""
@@ -226,47 +303,76 @@ class VolumeStore:
                glance_metadata: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Insert one volume (``id`` generated when absent)."""
         values = db.new_row_values(values, _COLUMNS, "volume")
+        items = {"metadata": metadata, "admin_metadata": admin_metadata,
+                 "glance_metadata": glance_metadata}
         with self.db.writer() as session:
-            row = models.Volume(**values)
-            row.metadata_items = [models.VolumeMetadata(key=k, value=v)
-                                  for k, v in (metadata or {}).items()]
-            row.admin_metadata = [models.VolumeAdminMetadata(key=k, value=v)
-                                  for k, v in (admin_metadata or {}).items()]
-            row.glance_metadata = [models.VolumeGlanceMetadata(key=k, value=v)
-                                   for k, v in (glance_metadata or {}).items()]
-            row.attachments = []
-            session.add(row)
-            session.flush()
-            return to_dict(row, self._type_names(session))
+            conn = session.connection()
+            # What was written comes back with the INSERTs (RETURNING), defaults
+            # included: no read after them but the type's name.
+            row = conn.execute(_INSERT, values).mappings().one()
+            type_name = None
+            if row["volume_type_id"] is not None:
+                type_name = conn.execute(_TYPE_NAME_OF,
+                                         {"id": row["volume_type_id"]}).scalar()
+            volume = _row_dict({**row, _TYPE_NAME: type_name})
+            for kind, _table in _KV_TABLES:
+                if items[kind]:
+                    written = conn.execute(_INSERT_ITEMS[kind], [
+                        {"volume_id": values["id"], "key": k, "value": v}
+                        for k, v in (items[kind] or {}).items()])
+                    volume[kind] = {key: value for key, value in written}
+            return volume
 
     def update(self, volume_id: str, values: Mapping[str, Any],
                expected_status: Iterable[str] | None = None,
                expected_attach_status: Iterable[str] | None = None) -> dict[str, Any]:
         """Set columns of a volume, checking its status in the same UPDATE.
 
+        :returns: the volume after the change.
         :raises: VolumeNotFound, InvalidVolumeStatus (another request moved it).
         """
+        with self.db.writer() as session:
+            self._change(session, volume_id, values, expected_status,
+                         expected_attach_status)
+            return self._one(session, volume_id)
+
+    def change(self, volume_id: str, values: Mapping[str, Any],
+               expected_status: Iterable[str] | None = None,
+               expected_attach_status: Iterable[str] | None = None) -> None:
+        """:meth:`update` without reading the volume back (for the daemons' steps,
+        which do not need it).
+
+        :raises: VolumeNotFound, InvalidVolumeStatus (another request moved it).
+        """
+        with self.db.writer() as session:
+            self._change(session, volume_id, values, expected_status,
+                         expected_attach_status)
+
+    @staticmethod
+    def _change(session: orm.Session, volume_id: str, values: Mapping[str, Any],
+                expected_status: Iterable[str] | None,
+                expected_attach_status: Iterable[str] | None) -> None:
         bad = set(values) - (_COLUMNS - _READ_ONLY)
         if bad:
             raise ValueError("cannot update volume columns: %s" % ", ".join(sorted(bad)))
-        stmt = sa.update(models.Volume).where(models.Volume.id == volume_id)
         allowed = list(expected_status) if expected_status is not None else None
+        params = dict(values)
+        params.setdefault("updated_at", datetime.datetime.now(datetime.timezone.utc)
+                          .replace(tzinfo=None))
+        params["w_id"] = volume_id
         if allowed is not None:
-            stmt = stmt.where(models.Volume.status.in_(allowed))
+            params["w_status"] = allowed
         if expected_attach_status is not None:
-            stmt = stmt.where(models.Volume.attach_status.in_(list(expected_attach_status)))
-        changes = dict(values)
-        changes.setdefault("updated_at", datetime.datetime.now(datetime.timezone.utc)
-                           .replace(tzinfo=None))
-        with self.db.writer() as session:
-            done = session.execute(stmt.values(**changes)).rowcount  # type: ignore[attr-defined]
-            if not done:
-                row = self._row(session, volume_id)
-                raise exception.InvalidVolumeStatus(
-                    volume_id=volume_id, expected="/".join(sorted(allowed or [])),
-                    actual=row.status)
-            session.expire_all()
-            return to_dict(self._row(session, volume_id), self._type_names(session))
+            params["w_attach"] = list(expected_attach_status)
+        stmt = _UPDATES[(allowed is not None, expected_attach_status is not None)]
+        conn = session.connection()
+        if not conn.execute(stmt, params).rowcount:
+            current = conn.execute(_STATUS, {"id": volume_id}).first()
+            if current is None:
+                raise exception.VolumeNotFound(volume_id=volume_id)
+            raise exception.InvalidVolumeStatus(
+                volume_id=volume_id, expected="/".join(sorted(allowed or [])),
+                actual=current.status)
 
     def delete(self, volume_id: str) -> None:
         """Delete a volume row with its metadata and attachments (its snapshots

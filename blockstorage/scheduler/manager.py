@@ -75,8 +75,8 @@ class _Stores:
         return self.volumes.get(volume_id)
 
     def update_volume(self, volume_id: str, values: Mapping[str, Any],
-                      expected_status: list[str]) -> dict[str, Any]:
-        return self.volumes.update(volume_id, values, expected_status=expected_status)
+                      expected_status: list[str]) -> None:
+        self.volumes.change(volume_id, values, expected_status=expected_status)
 
     def set_fail_reason(self, volume_id: str, reason: str) -> None:
         self.volumes.set_metadata(volume_id, {FAIL_REASON_KEY: reason[:255]},

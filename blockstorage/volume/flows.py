@@ -108,7 +108,7 @@ class Backend:
         try:
             self.volumes.set_metadata(volume_id, {FAIL_REASON_KEY: reason[:255]},
                                       kind="admin_metadata")
-            self.volumes.update(volume_id, {"status": status}, expected_status=expected)
+            self.volumes.change(volume_id, {"status": status}, expected_status=expected)
         except exception.VolumeNotFound:
             return
         except exception.InvalidVolumeStatus as err:
@@ -161,7 +161,7 @@ def create_volume(backend: Backend, ctxt: Any, volume_id: str, request_spec: dic
             return
         values = {"status": states.AVAILABLE, "launched_at": _now(), **extra}
         try:
-            backend.volumes.update(volume_id, values,
+            backend.volumes.change(volume_id, values,
                                    expected_status=[states.CREATING, states.DOWNLOADING])
         except (exception.VolumeNotFound, exception.InvalidVolumeStatus) as err:
             LOG.info("Volume %(id)s changed during its create (%(err)s)",
@@ -224,7 +224,7 @@ def _save(backend: Backend, volume: dict[str, Any], update: dict[str, Any]) -> N
     # Recorded at once: a failure later must still find (and delete) the object.
     volume.update(update)
     if update:
-        backend.volumes.update(volume["id"], update,
+        backend.volumes.change(volume["id"], update,
                                expected_status=[states.CREATING, states.DOWNLOADING])
 
 
@@ -285,7 +285,7 @@ def _create_failed(backend: Backend, ctxt: Any, volume: dict[str, Any],
         or request_spec.get("snapshot_id") or request_spec.get("source_volid")
     if allow_reschedule and not sourced and not isinstance(err, _PERMANENT):
         try:
-            backend.volumes.update(volume_id, {"status": states.CREATING,
+            backend.volumes.change(volume_id, {"status": states.CREATING,
                                                "provider_location": None},
                                    expected_status=[states.CREATING, states.DOWNLOADING])
         except (exception.VolumeNotFound, exception.InvalidVolumeStatus):

@@ -277,3 +277,28 @@ def test_quota_errors_survive_a_rebuild(env: Any) -> None:
     err = exception.VolumeLimitExceeded(allowed=1, name="volumes")
     again = exception.VolumeLimitExceeded(*err.args)
     assert str(again) == str(err)
+
+
+def test_limits_for_is_get_limits_for_those_resources(env: Any) -> None:
+    """A create reads only the limits it checks, in one query: the same values."""
+    engine, db = env
+    _type(db, "lvm")
+    wanted = ["per_volume_gigabytes", "volumes", "gigabytes", "volumes_lvm",
+              "gigabytes_lvm", "backups"]
+    assert engine.limits_for(PROJECT, wanted) == {
+        r: engine.get_limits(PROJECT)[r] for r in wanted}
+    engine.update_class("default", {"volumes": 4, "gigabytes_lvm": 40})
+    engine.update(PROJECT, {"gigabytes": 90, "volumes_lvm": 2})
+    engine.update("other", {"volumes": 1})
+    limits = engine.limits_for(PROJECT, wanted)
+    assert limits == {r: engine.get_limits(PROJECT)[r] for r in wanted}
+    assert limits == {"per_volume_gigabytes": -1, "volumes": 4, "gigabytes": 90,
+                      "volumes_lvm": 2, "gigabytes_lvm": 40, "backups": 10}
+    _volume(db, 50)
+    engine.check(PROJECT, {"gigabytes": 40}, limits)
+    with pytest.raises(exception.VolumeSizeExceedsAvailableQuota):
+        engine.check(PROJECT, {"gigabytes": 41}, limits)
+    engine.update(PROJECT, {"per_volume_gigabytes": 5})
+    with pytest.raises(exception.VolumeSizeExceedsLimit):
+        engine.check_volume_size(PROJECT, 6, engine.limits_for(PROJECT, wanted))
+    engine.check_volume_size(PROJECT, 6, limits)  # the limits the caller read

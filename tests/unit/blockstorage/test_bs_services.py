@@ -126,6 +126,11 @@ def test_list_up_skips_dead_and_disabled(db: db_engine.Database) -> None:
     assert [s["host"] for s in store.list_up(VOLUME, 60)] == ["alive@file"]
     assert [s["host"] for s in store.list_up(VOLUME, 60, include_disabled=True)] == [
         "alive@file", "off@file"]
+    store.update_capabilities(VOLUME, "alive@file", {"free_capacity_gb": 5.5})
+    (alive,) = store.list_up(VOLUME, 60)
+    assert alive == store.get_by_host("alive@file", VOLUME)
+    assert alive["capabilities"] == {"free_capacity_gb": 5.5}
+    assert store.list_up("stratus-blockstorage-backup", 60) == []
 
 
 class Manager:

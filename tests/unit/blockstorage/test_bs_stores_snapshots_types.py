@@ -173,3 +173,31 @@ def test_type_update_specs_and_delete(db: db_engine.Database) -> None:
     store.delete(silver["id"])
     with pytest.raises(exception.VolumeTypeNotFound):
         store.get(silver["id"])
+
+
+def test_type_reads_match_the_orm_rows(db: db_engine.Database) -> None:
+    """get, get_by_name and get_all read rows; they say what the ORM objects say."""
+    store = types_db.TypeStore(db)
+    gold = store.create("gold", "d", is_public=False, extra_specs={"b": "2", "a": "1"},
+                        projects=["p2", "p1"])
+    silver = store.create("silver", extra_specs={"volume_backend_name": "file"})
+
+    def orm(type_id: str) -> dict[str, Any]:
+        with db.reader() as session:
+            row = session.get(models.VolumeType, type_id)
+            assert row is not None
+            return types_db.to_dict(row)
+
+    for vtype in (gold, silver):
+        assert store.get(vtype["id"]) == orm(vtype["id"]) == vtype
+        assert store.get_by_name(vtype["name"]) == orm(vtype["id"])
+    assert store.get(gold["id"], "p1") == store.get_by_name("gold", "p2") == orm(gold["id"])
+    assert gold["projects"] == ["p1", "p2"] and list(gold["extra_specs"]) == ["b", "a"]
+    with pytest.raises(exception.VolumeTypeNotFound):
+        store.get(gold["id"], "p3")
+    with pytest.raises(exception.VolumeTypeNotFoundByName):
+        store.get_by_name("gold", "p3")
+    assert store.get_by_name("silver", "p3") == orm(silver["id"])
+    listed = store.get_all(None, None, snapshots_db.Listing(sort=(("name", "asc"),)))
+    assert listed == [orm(t["id"]) for t in listed]
+    assert [t["name"] for t in listed] == ["__DEFAULT__", "gold", "silver"]
