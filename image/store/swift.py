@@ -79,6 +79,13 @@ class _Client:
         self.call("PUT", self.path())
         self._container_ok = True
 
+    def refresh_auth(self) -> None:
+        """A body-less request first: a token the object store no longer takes (a
+        service password reset revokes it) is renewed here, where keystoneauth may
+        send the request again, and not during a streamed segment, which it would
+        re-send from a consumed body."""
+        self.call("HEAD", self.path(), ok=(200, 204))
+
 
 class SwiftStaged(base.Staged):
     """Segments written; the manifest (the location) is written by :meth:`commit`."""
@@ -208,8 +215,11 @@ class SwiftStore(base.Store):
                     if first:
                         yield first
                     yield from rest
+                self._client.refresh_auth()
+                # No re-sent request after a 401: its body would be what is left.
                 resp = self._client.call("PUT", self._client.path(name), data=stream(),
-                                         headers={"Content-Type": "application/octet-stream"})
+                                         headers={"Content-Type": "application/octet-stream"},
+                                         allow_reauth=False)
                 etag = part.md5.hexdigest()
                 if resp.headers.get("Etag", "").strip('"') != etag:
                     raise OSError("object store stored segment %s with a wrong ETag" % name)

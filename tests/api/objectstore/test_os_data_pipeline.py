@@ -140,3 +140,34 @@ def test_image_store_abort_and_empty_image(image_store: swift_store.SwiftStore,
     with pytest.raises(OSError):
         image_store.add("img4", failing())
     assert cluster.client.get(ACCOUNT + "/images?format=json").json == []
+
+
+def test_image_store_renews_a_revoked_token_before_streaming_a_segment() -> None:
+    """keystoneauth re-sends a request after a 401 with a new token; a streamed
+    segment's body is consumed by then. So each segment PUT follows a body-less
+    HEAD (where a revoked token is renewed) and is itself never re-sent."""
+    from unittest import mock
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class Resp:
+        def __init__(self, status: int, etag: str = "") -> None:
+            self.status_code = status
+            self.headers = {"Etag": etag}
+            self.text = ""
+
+    def request(path: str, method: str, **kwargs: Any) -> Resp:
+        calls.append((method, kwargs))
+        if method == "PUT" and "data" in kwargs and not isinstance(kwargs["data"], bytes):
+            body = b"".join(kwargs["data"])
+            return Resp(201, hashlib.md5(body).hexdigest())
+        return Resp(201 if method == "PUT" else 204)
+
+    adapter = mock.Mock(request=request)
+    store = swift_store.SwiftStore(lambda: adapter, "images", segment_size=4096)
+    staged = store.add("img9", iter([b"a" * 5000, b"b" * 5000]))
+    assert len(staged.segments) == 3
+    methods = [m for m, _ in calls]
+    assert methods == ["PUT", "HEAD", "PUT", "HEAD", "PUT", "HEAD", "PUT"]
+    segment_puts = [kw for m, kw in calls[1:] if m == "PUT"]
+    assert all(kw["allow_reauth"] is False for kw in segment_puts)
