@@ -24,6 +24,12 @@ LOG = logging.getLogger(__name__)
 
 #: Exit status of a daemon that cannot start because of its configuration or disks.
 EXIT_SETUP = 2
+#: Idle keep-alive connections a storage server keeps open (cheroot's default is 10).
+#: Its clients (the proxy, the object servers' container updates) each keep up to
+#: ``objectstore.common.backend.MAX_PER_SERVER`` of them per server; beyond the limit
+#: the server closes connections after one request, and every request pays for a
+#: new TCP connection on both sides again.
+KEEP_ALIVE_LIMIT = 512
 
 _NO_XATTR = {errno.ENOTSUP, errno.EOPNOTSUPP}
 
@@ -73,13 +79,23 @@ def build_app(conf: cfg.ConfigOpts, create_app: Callable[[cfg.ConfigOpts], Any],
     sys.exit(EXIT_SETUP)
 
 
+class StorageServer(wsgi_server.Server):
+    """The common threaded server, keeping up to :data:`KEEP_ALIVE_LIMIT` idle
+    keep-alive connections."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16,
+                 name: str = "stratus") -> None:
+        super().__init__(app, host, port, threads=threads, name=name)
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+
+
 def start_server(conf: cfg.ConfigOpts, group: str, app: Any,
                  name: str) -> wsgi_server.Server:
     """Serve ``app`` on ``[group] bind_host:bind_port`` with ``[group] threads``;
     returns once it listens. Exits with status 2 when the port is taken."""
     opts = conf[group]
-    server = wsgi_server.Server(app, opts.bind_host, opts.bind_port, threads=opts.threads,
-                                name=name)
+    server = StorageServer(app, opts.bind_host, opts.bind_port, threads=opts.threads,
+                           name=name)
     try:
         server.start()
     except OSError as err:

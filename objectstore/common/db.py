@@ -18,7 +18,7 @@ import threading
 import uuid
 from typing import Any, Iterator, Mapping, Sequence
 
-from objectstore.common import db_listing
+from objectstore.common import db_conns, db_listing
 from objectstore.common.utils import Timestamp
 
 #: Seconds a connection waits for another writer before failing.
@@ -88,7 +88,8 @@ class DatabaseBroker:
     """One account or container database.
 
     Brokers are cheap: make one per request. The connection is opened on first
-    use, cached per thread, and closed by :meth:`close`.
+    use (or, with a ``cache``, taken from it), kept per thread, and closed (or given
+    back to the cache) by :meth:`close`.
     """
 
     #: ``account`` or ``container``
@@ -99,12 +100,14 @@ class DatabaseBroker:
     count_column = ""
 
     def __init__(self, path: str, account: str | None = None, container: str | None = None,
-                 timeout: float = BUSY_TIMEOUT, tmp_dir: str | None = None) -> None:
+                 timeout: float = BUSY_TIMEOUT, tmp_dir: str | None = None,
+                 cache: db_conns.ConnectionCache | None = None) -> None:
         self.path = path
         self.account = account
         self.container = container
         self.timeout = timeout
         self.tmp_dir = tmp_dir or os.path.join(device_of(path), "tmp")
+        self.cache = cache
         self._local = threading.local()
 
     @property
@@ -118,8 +121,10 @@ class DatabaseBroker:
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.create_function("chexor", 3, chexor, deterministic=True)
-        # WAL survives a crashed process; NORMAL skips an fsync per commit.
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit is on disk (the WAL fsynced) before the request is answered.
+        # With NORMAL only a checkpoint syncs, which used to happen as each request
+        # closed its connection; kept connections (db_conns) rarely checkpoint.
+        conn.execute("PRAGMA synchronous = FULL")
         return conn
 
     def exists(self) -> bool:
@@ -132,17 +137,29 @@ class DatabaseBroker:
         """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            if not self.exists():
-                raise DatabaseNotFound(self.path)
-            conn = self._connect(self.path)
+            try:
+                kept = self.cache.checkout(self.path) if self.cache is not None else None
+                if kept is not None:
+                    conn, self._local.identity = kept
+                else:
+                    # the identity before opening: see db_conns
+                    self._local.identity = db_conns.file_identity(self.path)
+                    conn = self._connect(self.path)
+            except db_conns.FileGone:
+                raise DatabaseNotFound(self.path) from None
             self._local.conn = conn
         return conn
 
-    def close(self) -> None:
+    def close(self, reuse: bool = True) -> None:
+        """Done with the connection: back to the cache (if any, and ``reuse``) or
+        closed."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
             self._local.conn = None
+            if reuse and self.cache is not None:
+                self.cache.checkin(self.path, conn, self._local.identity)
+            else:
+                conn.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -181,7 +198,8 @@ class DatabaseBroker:
             conn = self._connect(tmp)
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SYNC_SCHEMA + self._schema())
+                # one transaction (one sync) for the whole schema and the stat row
+                conn.executescript("BEGIN IMMEDIATE;" + _SYNC_SCHEMA + self._schema())
                 values = {
                     "created_at": Timestamp.now().internal,
                     "put_timestamp": Timestamp(put_timestamp).internal,
@@ -193,6 +211,7 @@ class DatabaseBroker:
                 conn.execute("INSERT INTO %s (%s) VALUES (%s)" % (
                     self.stat_table, ", ".join(values), ", ".join("?" * len(values))),
                     list(values.values()))
+                conn.execute("COMMIT")
             finally:
                 conn.close()
             os.makedirs(os.path.dirname(self.path), exist_ok=True)

@@ -16,7 +16,7 @@ import webob
 import webob.exc
 from oslo_config import cfg
 
-from objectstore.common import constraints, db
+from objectstore.common import constraints, db, db_conns
 from objectstore.common.utils import Timestamp, hash_path, set_hash_path_salt, split_path
 
 LOG = logging.getLogger(__name__)
@@ -166,16 +166,24 @@ class DbServer:
         self.devices = conf.objectstore.devices
         self.mount_check = conf.objectstore.mount_check
         self.busy_timeout = float(conf[self.group].db_busy_timeout)
+        self.connections = db_conns.ConnectionCache(conf[self.group].db_cached_connections)
+
+    def close(self) -> None:
+        """Close the kept database connections (tests, shutdown)."""
+        self.connections.clear()
 
     # -- dispatch --------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         req = webob.Request(environ)
         environ["objectstore.brokers"] = []
+        reuse = False  # a connection that saw an unexpected error is closed, not kept
         try:
             resp = self.dispatch(req)
+            reuse = True
         except webob.exc.HTTPException as exc:
             resp = exc
+            reuse = True
         except sqlite3.DatabaseError as exc:
             resp = self._database_error(req, exc)
         except Exception:
@@ -184,7 +192,7 @@ class DbServer:
             resp = webob.exc.HTTPInternalServerError()
         finally:
             for broker in environ.pop("objectstore.brokers"):
-                broker.close()
+                broker.close(reuse=reuse)
         return resp(environ, start_response)
 
     def dispatch(self, req: webob.Request) -> webob.Response:
@@ -231,7 +239,8 @@ class DbServer:
 
     def open_broker(self, req: webob.Request, path: str, account: str | None = None,
                     container: str | None = None) -> Any:
-        broker = self.broker_class(path, account, container, timeout=self.busy_timeout)
+        broker = self.broker_class(path, account, container, timeout=self.busy_timeout,
+                                   cache=self.connections)
         req.environ["objectstore.brokers"].append(broker)
         req.environ["objectstore.db_path"] = path
         return broker
@@ -240,7 +249,7 @@ class DbServer:
         path = req.environ.get("objectstore.db_path")
         if path and any(word in str(exc) for word in _DAMAGED) and os.path.exists(path):
             for broker in req.environ["objectstore.brokers"]:
-                broker.close()
+                broker.close(reuse=False)
             moved = db.quarantine_db(path, self.kind)
             LOG.error("Quarantined %(path)s to %(moved)s: %(exc)s",
                       {"path": path, "moved": moved, "exc": exc})

@@ -36,6 +36,13 @@ REPLICATOR_OPTS: list[cfg.Opt] = [
                     "be down, or deleted data may come back."),
     cfg.IntOpt("per_diff", default=1000, min=1,
                help="Database rows sent in one merge_items request."),
+    cfg.IntOpt("full_pass_every", default=10, min=1,
+               help="Object replication: every this many passes (and the first) each "
+                    "partition is compared with its other replicas; in the passes between, "
+                    "a partition whose local suffix hashes did not change since its last "
+                    "complete sync with every other replica is skipped (it costs the "
+                    "other servers nothing). What only a remote replica lost is then "
+                    "restored within this many passes. 1: every pass is full."),
 ]
 
 AUDITOR_OPTS: list[cfg.Opt] = [

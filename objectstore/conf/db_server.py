@@ -14,6 +14,11 @@ def _server_opts(port: int) -> list[cfg.Opt]:
         cfg.FloatOpt("db_busy_timeout", default=25.0, min=0.1,
                      help="Seconds a request waits for another writer of the same "
                           "database before it fails with 500."),
+        cfg.IntOpt("db_cached_connections", default=64, min=0,
+                   help="Open database connections kept between requests (idle ones, "
+                        "in all), so a request on a recently used database does not "
+                        "open and close its SQLite file again. 0: one connection per "
+                        "request."),
     ]
 
 

@@ -30,6 +30,10 @@ OPTS: list[cfg.Opt] = [
                help="Seconds the proxy trusts what it learned about a container (its "
                     "existence, ACLs, CORS settings) before asking again; its own writes "
                     "invalidate the entry at once. 0 disables the cache."),
+    cfg.IntOpt("recheck_account_existence", default=60, min=0,
+               help="Seconds the proxy answers the account lookups of its filters (quotas, "
+                    "tempurl keys, tempauth) from what it learned before; its own writes "
+                    "of the account invalidate the entry at once. 0 disables the cache."),
     cfg.IntOpt("max_workers", default=64, min=4,
                help="Threads talking to storage nodes in parallel (for all requests)."),
     cfg.ListOpt("cors_allow_origin", default=[],

@@ -42,9 +42,11 @@ class ContainerServer(db_server.DbServer):
                 self.busy_timeout)
 
     def close(self) -> None:
-        """Stop the background reporter thread (tests, shutdown)."""
+        """Stop the background reporter thread and close the kept database
+        connections (tests, shutdown)."""
         if self.reporter is not None:
             self.reporter.stop()
+        super().close()
 
     def target(self, path: str) -> db_server.Target:
         try:

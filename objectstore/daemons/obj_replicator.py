@@ -12,6 +12,13 @@ Per partition of a local device (README.md, "Backend protocol"):
    ``REPLICATE /dev/part/suf1-suf2`` makes the target rehash those suffixes.
 4. A handoff partition is removed once every primary took everything (that is how
    handoff data moves back), unless it changed meanwhile.
+
+Only every ``[replicator] full_pass_every`` passes (and the first) does this for every
+partition. In the passes between, a primary partition whose local suffix hashes are
+what they were when it last synced completely with the same other primaries is
+skipped: nothing here changed, so there is nothing to push (tombstones are reclaimed
+in the full passes too). A remote replica that lost files on its own is filled again
+by the next full pass.
 """
 from __future__ import annotations
 
@@ -73,6 +80,10 @@ class ObjectReplicator(base.Daemon):
     def __init__(self, conf: cfg.ConfigOpts, **filters: Any) -> None:
         super().__init__(conf, **filters)
         self._ring: ring_mod.Ring | None = None
+        #: (device, partition) -> (local suffix hashes, other primaries) at the last
+        #: complete sync of a primary partition
+        self._in_sync: dict[tuple[str, int], tuple[dict[str, str], tuple[str, ...]]] = {}
+        self._full = True
 
     @property
     def ring(self) -> ring_mod.Ring:
@@ -88,6 +99,9 @@ class ObjectReplicator(base.Daemon):
     # -- the pass ----------------------------------------------------------------
 
     def run_once(self) -> None:
+        self._full = self.passes % self.conf.replicator.full_pass_every == 0
+        if self._full:
+            self._in_sync.clear()  # every partition is looked at again (and gone ones go)
         try:
             devices = base.local_devices(self.conf, self.ring, self.only_devices)
         except ring_mod.RingLoadError as err:
@@ -111,14 +125,25 @@ class ObjectReplicator(base.Daemon):
         sync (a handoff partition is then removed)."""
         self.stats.incr("partitions")
         dev_path = base.device_dir(self.conf, dev["device"])
-        self.reclaim_tombstones(dev_path, part)
+        if self._full:
+            self.reclaim_tombstones(dev_path, part)
         local = hashes_mod.get_hashes(dev_path, part, reclaim_age=self.reclaim_age)
         primaries = self.ring.get_part_nodes(part)
         is_primary = any(base.node_key(n) == base.node_key(dev) for n in primaries)
         targets = [n for n in primaries if base.node_key(n) != base.node_key(dev)]
+        key = (str(base.node_key(dev)), part)
+        state = (dict(local), tuple(sorted(str(base.node_key(n)) for n in targets)))
+        if not self._full and is_primary and self._in_sync.get(key) == state:
+            self.stats.incr("skipped")
+            return True
         results = [self.sync_with(dev_path, part, local, node) for node in targets]
         ok = all(results)
         self.stats.incr("success" if ok else "failures")
+        if ok and is_primary:
+            # what we hold now (sync_with may have rehashed), as the others have it
+            self._in_sync[key] = (dict(local), state[1])
+        else:
+            self._in_sync.pop(key, None)
         if not is_primary:
             self.stats.incr("handoff_partitions")
             if ok:

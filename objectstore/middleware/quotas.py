@@ -13,6 +13,11 @@ Both run after the auth middleware and before the proxy. A caller who may not wr
 to the container is told so (the auth decision) rather than about the quota. The
 check uses the Content-Length of the PUT, so chunked uploads are not limited by
 size. Overwrites count as new objects (as in Swift).
+
+The info of the container and the account may come from the proxy's cache (see
+``objectstore.proxy.info.INFO_REQUEST``), which is enough to see that no quota is
+set: most PUTs then cost no lookup on the storage servers. When a quota is set, its
+counts are read fresh from the servers, so the quota stays exact.
 """
 from __future__ import annotations
 
@@ -45,6 +50,10 @@ def _quota(meta: dict[str, str], name: str) -> int | None:
     return int(value)
 
 
+def _has_quota(meta: dict[str, str], *names: str) -> bool:
+    return any(_quota(meta, name) is not None for name in names)
+
+
 def _object_put_parts(req: webob.Request) -> tuple[str, str, str] | None:
     """(account, container, object) of an object PUT, else None."""
     if req.method != "PUT":
@@ -66,8 +75,8 @@ class _QuotaBase:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def container_info(self, req: webob.Request) -> dict[str, Any]:
-        return info.get_container_info(req.environ, self.app, self.source)
+    def container_info(self, req: webob.Request, fresh: bool = False) -> dict[str, Any]:
+        return info.get_container_info(req.environ, self.app, self.source, fresh)
 
     def exceeded(self, req: webob.Request, container_info: dict[str, Any]) -> Any:
         """401/403 when the caller may not write here anyway, else 413."""
@@ -101,6 +110,10 @@ class ContainerQuotas(_QuotaBase):
         if _object_put_parts(req) is None:
             return None
         cinfo = self.container_info(req)
+        if cinfo.get("status", 0) // 100 != 2 or not _has_quota(
+                cinfo.get("meta", {}), "quota-bytes", "quota-count"):
+            return None
+        cinfo = self.container_info(req, fresh=True)
         if cinfo.get("status", 0) // 100 != 2:
             return None
         meta = cinfo.get("meta", {})
@@ -136,6 +149,11 @@ class AccountQuotas(_QuotaBase):
         if _object_put_parts(req) is None or req.content_length is None:
             return None
         ainfo = info.get_account_info(req.environ, self.app, self.source)
+        if ainfo.get("status", 0) // 100 != 2 or not (
+                _has_quota(ainfo.get("sysmeta", {}), "quota-bytes", "quota-count")
+                or _has_quota(ainfo.get("meta", {}), "quota-bytes")):
+            return None
+        ainfo = info.get_account_info(req.environ, self.app, self.source, fresh=True)
         if ainfo.get("status", 0) // 100 != 2:
             return None
         meta, sysmeta = ainfo.get("meta", {}), ainfo.get("sysmeta", {})

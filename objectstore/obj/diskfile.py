@@ -91,6 +91,10 @@ class DiskFileQuarantined(DiskFileNotExist):
     """The object was bad and has just been moved to quarantine."""
 
 
+#: Bytes from which an upload of known size is preallocated (``posix_fallocate``).
+PREALLOCATE_MIN = 65536
+
+
 def object_dir(device_path: str, partition: int | str, obj_hash: str) -> str:
     """``<device>/objects/<partition>/<suffix>/<hash>``."""
     return os.path.join(partition_dir(device_path, partition), obj_hash[-3:], obj_hash)
@@ -234,6 +238,13 @@ class DiskFile:
         os.makedirs(path, exist_ok=True)
         return path
 
+    def mkstemp(self) -> tuple[int, str]:
+        """A new temporary file in ``<device>/tmp`` (made when missing)."""
+        try:
+            return tempfile.mkstemp(dir=os.path.join(self.device_path, "tmp"), suffix=".tmp")
+        except FileNotFoundError:
+            return tempfile.mkstemp(dir=self.tmp_dir(), suffix=".tmp")
+
     def writer(self, size: int | None = None) -> DiskFileWriter:
         return DiskFileWriter(self, size)
 
@@ -251,7 +262,7 @@ class DiskFile:
         return self._write_empty(meta, TOMBSTONE)
 
     def _write_empty(self, metadata: dict[str, str], ext: str) -> str:
-        fd, tmp = tempfile.mkstemp(dir=self.tmp_dir(), suffix=".tmp")
+        fd, tmp = self.mkstemp()
         try:
             write_metadata(fd, metadata)
             if self.fsync:
@@ -266,18 +277,32 @@ class DiskFile:
     def commit(self, tmp_path: str, filename: str) -> str:
         """Rename a finished temp file into the hash directory, make it durable, drop the
         files it obsoletes and invalidate the suffix hash."""
-        created = not os.path.isdir(self.hash_dir)
-        os.makedirs(self.hash_dir, exist_ok=True)
+        new_entries = self._make_dirs()
         target = os.path.join(self.hash_dir, filename)
         os.rename(tmp_path, target)
         if self.fsync:
             fsync_dir(self.hash_dir)
-            if created:
-                fsync_dir(os.path.dirname(self.hash_dir))
-                fsync_dir(os.path.dirname(os.path.dirname(self.hash_dir)))
+            for parent in new_entries:
+                fsync_dir(parent)
         cleanup_hash_dir(self.hash_dir)
         invalidate_suffix(os.path.dirname(os.path.dirname(self.hash_dir)), self.hash[-3:])
         return target
+
+
+    def _make_dirs(self) -> list[str]:
+        """Make the hash directory and whichever of its suffix, partition and
+        ``objects`` directories are missing; the directories that got a new entry
+        (to fsync, so the new directories survive a crash)."""
+        missing = []
+        path = self.hash_dir
+        for _level in range(4):  # hash, suffix, partition, objects
+            if os.path.isdir(path):
+                break
+            missing.append(path)
+            path = os.path.dirname(path)
+        if missing:
+            os.makedirs(self.hash_dir, exist_ok=True)
+        return [os.path.dirname(p) for p in missing]
 
 
 class DiskFileWriter:
@@ -289,15 +314,20 @@ class DiskFileWriter:
         self.diskfile = diskfile
         self.bytes_written = 0
         self._md5 = hashlib.md5(usedforsecurity=False)
-        self._fd, self._tmp = tempfile.mkstemp(dir=diskfile.tmp_dir(), suffix=".tmp")
+        self._fd, self._tmp = diskfile.mkstemp()
         self._done = False
-        if size:
+        self._preallocated = False
+        # Small objects are not preallocated: their one write finds a full disk as
+        # early, and preallocating costs them more than the write.
+        if size and size >= PREALLOCATE_MIN:
             try:
                 os.posix_fallocate(self._fd, 0, size)
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     self.abort()
                     raise DiskFileNoSpace(str(exc))
+            else:
+                self._preallocated = True
 
     def __enter__(self) -> DiskFileWriter:
         return self
@@ -319,7 +349,8 @@ class DiskFileWriter:
         """Finish: ``metadata`` (with ``X-Timestamp``) goes on the file, which becomes
         ``<X-Timestamp>.data``. Returns its path."""
         timestamp = Timestamp(metadata["X-Timestamp"])
-        os.ftruncate(self._fd, self.bytes_written)  # drop unused preallocation
+        if self._preallocated:
+            os.ftruncate(self._fd, self.bytes_written)  # drop unused preallocation
         write_metadata(self._fd, metadata)
         if self.diskfile.fsync:
             os.fsync(self._fd)

@@ -1,13 +1,15 @@
 """Partition-level views of the object layout: suffix hashes, inventories, quarantine.
 
 ``objects/<partition>/hashes.json`` caches ``{suffix: hash}``; a write invalidates
-its suffix (the value becomes null) and :func:`get_hashes` recalculates lazily. The
-hash of a suffix is the md5 of ``<hash>/<file name>`` of every object file in it,
-sorted, after removing obsolete files — so two replicas holding the same files
-(same timestamps) hash equal, and the replicator only compares suffixes that differ.
+its suffix by appending its name to ``hashes.invalid`` (much cheaper than rewriting
+``hashes.json`` on every write), and :func:`get_hashes` folds those in and
+recalculates them lazily. The hash of a suffix is the md5 of ``<hash>/<file name>``
+of every object file in it, sorted, after removing obsolete files — so two replicas
+holding the same files (same timestamps) hash equal, and the replicator only compares
+suffixes that differ.
 
 The partition's ``.lock`` file (``flock``) serializes readers and writers of
-``hashes.json`` across threads and processes.
+``hashes.json`` and ``hashes.invalid`` across threads and processes.
 """
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import uuid
 from typing import Iterator
 
 from objectstore.obj import ondisk
 
 HASHES_FILE = "hashes.json"
+INVALID_FILE = "hashes.invalid"
 LOCK_FILE = ".lock"
 
 
@@ -57,10 +59,11 @@ def _load(part_dir: str) -> dict[str, str | None] | None:
 
 
 def _save(part_dir: str, hashes: dict[str, str | None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=part_dir, prefix=".hashes-")
+    """Replace hashes.json (the partition lock held: one temporary name is enough)."""
+    tmp = os.path.join(part_dir, ".hashes.tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(hashes, f, sort_keys=True)
+        with open(tmp, "w") as f:
+            f.write(json.dumps(hashes, sort_keys=True))
         os.rename(tmp, os.path.join(part_dir, HASHES_FILE))
     except BaseException:
         with contextlib.suppress(OSError):
@@ -68,14 +71,26 @@ def _save(part_dir: str, hashes: dict[str, str | None]) -> None:
         raise
 
 
+def _take_invalid(part_dir: str) -> tuple[set[str], bool]:
+    """The suffixes listed in hashes.invalid (partition lock held), and whether the
+    file has anything to empty once they are accounted for."""
+    try:
+        with open(os.path.join(part_dir, INVALID_FILE), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return set(), False
+    return {s for s in data.decode("ascii", "replace").split() if _is_suffix(s)}, bool(data)
+
+
 def invalidate_suffix(part_dir: str, suffix: str) -> None:
     """Mark a suffix changed, so the next :func:`get_hashes` rehashes it."""
     with _locked(part_dir):
-        hashes = _load(part_dir)
-        if hashes is None or hashes.get(suffix, "") is None:
-            return  # no cache yet (all get hashed), or already invalid
-        hashes[suffix] = None
-        _save(part_dir, hashes)
+        fd = os.open(os.path.join(part_dir, INVALID_FILE),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, suffix.encode("ascii") + b"\n")
+        finally:
+            os.close(fd)
 
 
 def hash_suffix(suffix_dir: str, reclaim_age: float | None = ondisk.ONE_WEEK) -> str | None:
@@ -111,12 +126,13 @@ def get_hashes(device_path: str, partition: int | str, recalculate: list[str] | 
         return {}
     with _locked(part_dir):
         cached = _load(part_dir)
-        hashes: dict[str, str | None] = cached if cached is not None else {}
+        hashes: dict[str, str | None] = dict(cached) if cached is not None else {}
+        invalid, pending = _take_invalid(part_dir)
         on_disk = {name for name in os.listdir(part_dir)
                    if _is_suffix(name) and os.path.isdir(os.path.join(part_dir, name))}
         for suffix in on_disk:
             hashes.setdefault(suffix, None)
-        for suffix in recalculate or []:
+        for suffix in invalid.union(recalculate or []):
             if suffix in hashes:
                 hashes[suffix] = None
         for suffix in list(hashes):
@@ -128,7 +144,11 @@ def get_hashes(device_path: str, partition: int | str, recalculate: list[str] | 
                     del hashes[suffix]
                 else:
                     hashes[suffix] = value
-        _save(part_dir, hashes)
+        if hashes != cached:
+            _save(part_dir, hashes)
+        if pending:
+            # after the save: a crash in between leaves suffixes to rehash, not stale
+            os.truncate(os.path.join(part_dir, INVALID_FILE), 0)
     return {k: v for k, v in hashes.items() if v is not None}
 
 

@@ -48,6 +48,15 @@ class HTTPError(Exception):
             self.response.headers[key] = value
 
 
+def _header_items(req: webob.Request) -> dict[str, str]:
+    """The request's headers as a dict, made once per request for the helpers that go
+    through all of them (webob's view rebuilds every name on each pass)."""
+    items: dict[str, str] | None = req.environ.get("objectstore.header_items")
+    if items is None:
+        items = req.environ["objectstore.header_items"] = dict(req.headers.items())
+    return items
+
+
 def _backend_ts(timestamp: Timestamp | None) -> dict[str, str]:
     return {"X-Backend-Timestamp": timestamp.internal} if timestamp is not None else {}
 
@@ -142,7 +151,7 @@ class ObjectServer:
     def _check_metadata(self, req: webob.Request, obj: str) -> None:
         error = constraints.check_name(
             obj, self.conf.constraints.max_object_name_length, "Object") or \
-            constraints.check_metadata(self.conf, req.headers, "object")
+            constraints.check_metadata(self.conf, _header_items(req), "object")
         if error:
             raise HTTPError(400, error)
 
@@ -150,7 +159,7 @@ class ObjectServer:
     def _request_metadata(req: webob.Request, post: bool) -> dict[str, str]:
         """What of the request's headers a PUT (or POST) stores."""
         meta = {}
-        for key, value in req.headers.items():
+        for key, value in _header_items(req).items():
             lkey = key.lower()
             if post and ondisk.is_data_only_key(key):
                 continue
@@ -184,7 +193,7 @@ class ObjectServer:
 
     def _update_container(self, df: diskfile.DiskFile, req: webob.Request, op: str,
                           names: tuple[str, str, str], headers: dict[str, str]) -> None:
-        for key, value in req.headers.items():
+        for key, value in _header_items(req).items():
             lkey = key.lower()
             for prefix in _OVERRIDE_PREFIXES:
                 if lkey.startswith(prefix):
@@ -248,8 +257,12 @@ class ObjectServer:
             metadata.update({"name": df.name or "", "X-Timestamp": timestamp.internal,
                              "Content-Length": str(writer.bytes_written), "ETag": etag})
             writer.put(metadata)
-        expiring.set_entry(df.device_path, account, container, obj, delete_at,
-                           timestamp.internal)
+        if delete_at is not None or (existing or {}).get("X-Delete-At"):
+            # Without an X-Delete-At before or now there is no row to change (the
+            # expirer drops a stale one: its X-If-Delete-At gets 412), and opening
+            # the index would cost every PUT on a device that has one.
+            expiring.set_entry(df.device_path, account, container, obj, delete_at,
+                               timestamp.internal)
         if not replication:
             self._update_container(df, req, "PUT", (account, container, obj), {
                 "X-Timestamp": timestamp.internal, "X-Size": metadata["Content-Length"],

@@ -117,13 +117,19 @@ def container_update(device_path: str, op: str, account: str, container: str, ob
     if targets:
         results: list[bool] = []
         path = "/%s/%s/%s" % (account, container, obj)
-        threads = [threading.Thread(target=_send_one, daemon=True, name="container-update",
-                                    args=(t, op, path, headers, conn_timeout, node_timeout,
-                                          results)) for t in targets]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(conn_timeout + node_timeout + 1.0)
+        if len(targets) == 1:
+            # the usual case (each object server updates one container replica): no
+            # thread to start for it
+            _send_one(targets[0], op, path, headers, conn_timeout, node_timeout, results)
+        else:
+            threads = [threading.Thread(target=_send_one, daemon=True,
+                                        name="container-update",
+                                        args=(t, op, path, headers, conn_timeout,
+                                              node_timeout, results)) for t in targets]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(conn_timeout + node_timeout + 1.0)
         ok = len(results) == len(targets) and all(results)
     else:
         LOG.error("Container update headers of /%s/%s/%s do not agree: %s",

@@ -13,6 +13,12 @@ import webob
 from objectstore.common import utils
 
 INFOCACHE = "swift.infocache"
+#: Environ key marking the HEAD subrequest of :func:`get_container_info` and
+#: :func:`get_account_info`: ``"cached"`` lets the proxy answer it from the answers to
+#: the same subrequest it gave in the last ``recheck_container_existence`` /
+#: ``recheck_account_existence`` seconds (as Swift's memcache does; its own writes of
+#: the container or account drop them); ``"fresh"`` makes it ask the storage servers.
+INFO_REQUEST = "objectstore.info_request"
 
 #: Environ keys a subrequest inherits as they are (identity, auth, caches, ids).
 _COPIED_KEYS = (
@@ -166,9 +172,12 @@ def _cache(environ: Any) -> dict[str, Any]:
     return cache
 
 
-def get_container_info(environ: Any, app: Any, swift_source: str | None = None
-                       ) -> dict[str, Any]:
-    """The info of the container of ``environ``'s path (HEAD through ``app``, cached).
+def get_container_info(environ: Any, app: Any, swift_source: str | None = None,
+                       fresh: bool = False) -> dict[str, Any]:
+    """The info of the container of ``environ``'s path (HEAD through ``app``, cached
+    for the request; the proxy may answer from its own cache, see
+    :data:`INFO_REQUEST`). With ``fresh`` (the quota filters, for exact counts) the
+    answer comes from the storage servers.
 
     A path without a container gives an info with status 0.
     """
@@ -177,28 +186,33 @@ def get_container_info(environ: Any, app: Any, swift_source: str | None = None
         return container_info_from(0, {})
     cache = _cache(environ)
     key = container_cache_key(account, container)
-    if key not in cache:
-        sub = make_subrequest(environ, "HEAD", "/v1/%s/%s" % (account, container),
-                              swift_source=swift_source, pre_authed=True, query="")
-        resp = sub.get_response(app)
+    if fresh or key not in cache:
+        resp = _info_request(environ, app, "/v1/%s/%s" % (account, container),
+                             swift_source, fresh)
         cache[key] = container_info_from(resp.status_int, resp.headers)
     return dict(cache[key])
 
 
-def get_account_info(environ: Any, app: Any, swift_source: str | None = None
-                     ) -> dict[str, Any]:
-    """The info of the account of ``environ``'s path (HEAD through ``app``, cached)."""
+def get_account_info(environ: Any, app: Any, swift_source: str | None = None,
+                     fresh: bool = False) -> dict[str, Any]:
+    """The info of the account of ``environ``'s path (as :func:`get_container_info`)."""
     _version, account, _container, _obj = _path_parts(environ)
     if not account:
         return account_info_from(0, {})
     cache = _cache(environ)
     key = account_cache_key(account)
-    if key not in cache:
-        sub = make_subrequest(environ, "HEAD", "/v1/%s" % account,
-                              swift_source=swift_source, pre_authed=True, query="")
-        resp = sub.get_response(app)
+    if fresh or key not in cache:
+        resp = _info_request(environ, app, "/v1/%s" % account, swift_source, fresh)
         cache[key] = account_info_from(resp.status_int, resp.headers)
     return dict(cache[key])
+
+
+def _info_request(environ: Any, app: Any, path: str, swift_source: str | None,
+                  fresh: bool) -> webob.Response:
+    sub = make_subrequest(environ, "HEAD", path, swift_source=swift_source,
+                          pre_authed=True, query="")
+    sub.environ[INFO_REQUEST] = "fresh" if fresh else "cached"
+    return sub.get_response(app)
 
 
 def drop_info(environ: Any, account: str, container: str | None = None) -> None:

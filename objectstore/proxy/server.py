@@ -35,8 +35,8 @@ SWIFT_VERSION = "2.34.0"
 
 
 class SharedInfo:
-    """Container infos shared by all requests for a few seconds (a write through this
-    proxy drops its entry at once)."""
+    """Container infos (and info answers) shared by all requests for a few seconds (a
+    write through this proxy drops its entry at once)."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
@@ -49,13 +49,14 @@ class SharedInfo:
             return None
         return entry[1]
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        if self.ttl <= 0:
+    def put(self, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
+        ttl = self.ttl if ttl is None else ttl
+        if ttl <= 0:
             return
         with self._lock:
             if len(self._entries) > 10000:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + self.ttl, value)
+            self._entries[key] = (time.monotonic() + ttl, value)
 
     def drop(self, key: str) -> None:
         with self._lock:
@@ -90,6 +91,9 @@ class Application:
         self.strict_cors_mode = opts.strict_cors_mode
         self.expose_info = opts.expose_info
         self.shared_info = SharedInfo(opts.recheck_container_existence)
+        #: answers to the filters' info subrequests, by path (info.INFO_REQUEST)
+        self.info_answers = SharedInfo(opts.recheck_container_existence)
+        self.recheck_account_existence = opts.recheck_account_existence
         self.limits = constraints.limits(conf)
         self._register_info()
 

@@ -7,6 +7,11 @@ three replicas on three devices).
 
 or, without keystone, ``--url http://host:8080/v1/AUTH_x --token <token>``.
 
+With ``--pid-dir`` (default ``/opt/stratus/run`` when it exists) it also reads the CPU
+time (``/proc/<pid>/stat`` utime + stime) of every ``stratus-objectstore-*.pid`` daemon
+before and after each PUT phase and prints milliseconds of CPU per PUT per daemon and
+in total: a figure that other load on the machine hardly moves, unlike PUT/s.
+
 Prints PUT, GET and HEAD operations per second for 4 KiB objects at each
 concurrency, MB/s of one large object up and down, and the latency of listing a
 container of ``--listing`` objects (first page, JSON, median of 5). Each worker
@@ -17,6 +22,7 @@ what a 3-replica write path does here. A figure, not a test: nothing asserts a s
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import http.client
 import os
@@ -55,12 +61,49 @@ class Conn:
         return resp.status, data
 
 
+class CpuMeter:
+    """CPU seconds of the object store daemons, from their pid files."""
+
+    def __init__(self, pid_dir: str | None) -> None:
+        self.pids: dict[str, int] = {}
+        for path in sorted(glob.glob(os.path.join(pid_dir or "", "stratus-objectstore-*.pid"))):
+            name = os.path.basename(path)[len("stratus-objectstore-"):-len(".pid")]
+            try:
+                with open(path) as f:
+                    self.pids[name] = int(f.read().strip())
+            except (OSError, ValueError):
+                continue
+
+    def sample(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for name, pid in self.pids.items():
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            # fields[0] is the state (field 3): utime and stime are fields 14 and 15
+            out[name] = (int(fields[11]) + int(fields[12])) / ticks
+        return out
+
+    @staticmethod
+    def report(before: dict[str, float], after: dict[str, float], ops: int) -> str:
+        """``ms of CPU per op`` per daemon (busy ones) and in total."""
+        if not ops:
+            return "no operations"
+        per = {n: (after[n] - before[n]) * 1000.0 / ops for n in after if n in before}
+        busy = ["%s %.2f" % (n, v) for n, v in sorted(per.items(), key=lambda i: -i[1])
+                if v >= 0.005]
+        return "total %.2f ms (%s)" % (sum(per.values()), ", ".join(busy))
+
+
 def _auth(args: argparse.Namespace) -> tuple[str, str]:
     if args.url and args.token:
         return args.url, args.token
     from keystoneauth1 import loading, session
 
-    loader = loading.get_plugin_loader("password")
+    loader: Any = loading.get_plugin_loader("password")
     auth = loader.load_from_options(
         auth_url=os.environ["OS_AUTH_URL"], username=os.environ["OS_USERNAME"],
         password=os.environ["OS_PASSWORD"], project_name=os.environ["OS_PROJECT_NAME"],
@@ -72,8 +115,8 @@ def _auth(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _run(url: str, token: str, workers: int, seconds: float,
-         op: Callable[[Conn, int], int]) -> tuple[float, int]:
-    """Run ``op`` in ``workers`` threads for ``seconds``; ops/s and errors."""
+         op: Callable[[Conn, int], int]) -> tuple[float, int, int]:
+    """Run ``op`` in ``workers`` threads for ``seconds``; ops/s, errors, successes."""
     done = [0] * workers
     errors = [0] * workers
     stop = time.monotonic() + seconds
@@ -99,11 +142,11 @@ def _run(url: str, token: str, workers: int, seconds: float,
         t.start()
     for t in threads:
         t.join()
-    return sum(done) / (time.monotonic() - start), sum(errors)
+    return sum(done) / (time.monotonic() - start), sum(errors), sum(done)
 
 
-def small_objects(url: str, token: str, container: str, workers: int,
-                  seconds: float) -> dict[str, tuple[float, int]]:
+def small_objects(url: str, token: str, container: str, workers: int, seconds: float,
+                  meter: CpuMeter | None = None) -> dict[str, Any]:
     written: list[int] = []
     lock = threading.Lock()
 
@@ -115,7 +158,10 @@ def small_objects(url: str, token: str, container: str, workers: int,
                 written.append(i)
         return status
 
-    results = {"PUT": _run(url, token, workers, seconds, put)}
+    before = meter.sample() if meter else {}
+    results: dict[str, Any] = {"PUT": _run(url, token, workers, seconds, put)}
+    if meter:
+        results["PUT cpu"] = meter.report(before, meter.sample(), results["PUT"][2])
     names = list(written) or [0]
 
     def get(conn: Conn, i: int) -> int:
@@ -206,8 +252,11 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--big-mib", type=int, default=256)
     parser.add_argument("--listing", type=int, default=10000)
+    parser.add_argument("--pid-dir", default="/opt/stratus/run" if os.path.isdir(
+        "/opt/stratus/run") else None, help="where the daemons' pid files are (CPU per PUT)")
     args = parser.parse_args()
     url, token = _auth(args)
+    meter = CpuMeter(args.pid_dir) if args.pid_dir else None
     run = uuid.uuid4().hex[:8]
     admin = Conn(url, token)
     print("object store benchmark against %s" % url)
@@ -215,11 +264,13 @@ def main() -> None:
     for workers in [int(c) for c in args.concurrency.split(",")]:
         container = "bench-%s-c%d" % (run, workers)
         admin.request("PUT", "/" + container)
-        res = small_objects(url, token, container, workers, args.seconds)
-        errs = sum(e for _, e in res.values())
+        res = small_objects(url, token, container, workers, args.seconds, meter)
+        errs = sum(res[op][1] for op in ("PUT", "GET", "HEAD"))
         print("%-12d %10.1f %10.1f %10.1f%s" % (
             workers, res["PUT"][0], res["GET"][0], res["HEAD"][0],
             "   (%d errors)" % errs if errs else ""))
+        if "PUT cpu" in res:
+            print("%-12s CPU per PUT: %s" % ("", res["PUT cpu"]))
     if args.big_mib:
         container = "bench-%s-big" % run
         admin.request("PUT", "/" + container)

@@ -28,6 +28,9 @@ class AccountController(Controller):
         denied = self.authorize(None)
         if denied is not None:
             return denied
+        kept = self.kept_info_answer(self.path)
+        if kept is not None:
+            return kept
         req = self.req
         query: dict[str, str] | None = None
         media = listing.PLAIN
@@ -66,7 +69,9 @@ class AccountController(Controller):
                 headers.setdefault("X-Account-Storage-Policy-Policy-0-" + what,
                                    headers.get(key, "0"))
         if self.req.method == "HEAD":
-            return listing.response([], media, "", "", headers, status=204)
+            return self.keep_info_answer(
+                self.path, listing.response([], media, "", "", headers, status=204),
+                self.app.recheck_account_existence)
         return listing.response(entries, media, "account", self.account, headers)
 
     @staticmethod

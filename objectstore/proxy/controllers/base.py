@@ -354,6 +354,35 @@ class Controller:
         info.drop_info(self.req.environ, account, container)
         if container:
             self.app.shared_info.drop(info.container_cache_key(account, container))
+            self.app.info_answers.drop("/%s/%s" % (account, container))
+        else:
+            self.app.info_answers.drop("/" + account)
+
+    # -- the filters' info subrequests (info.INFO_REQUEST) -------------------------------
+
+    def _info_request(self) -> str | None:
+        if self.req.method != "HEAD":
+            return None
+        return self.req.environ.get(info.INFO_REQUEST)
+
+    def kept_info_answer(self, path: str) -> webob.Response | None:
+        """A recent answer to the same info subrequest, when it may be used."""
+        if self._info_request() != "cached":
+            return None
+        kept = self.app.info_answers.get(path)
+        if kept is None:
+            return None
+        return webob.Response(status=status_line(kept["status"]),
+                              headerlist=list(kept["headers"]), app_iter=[])
+
+    def keep_info_answer(self, path: str, resp: webob.Response, ttl: float | None = None,
+                         ) -> webob.Response:
+        """``resp``, remembered for :meth:`kept_info_answer` when it answers an info
+        subrequest successfully."""
+        if self._info_request() is not None and resp.status_int // 100 == 2:
+            self.app.info_answers.put(path, {"status": resp.status_int,
+                                             "headers": list(resp.headerlist)}, ttl)
+        return resp
 
     def _infocache(self) -> dict[str, Any]:
         cache = self.req.environ.get(info.INFOCACHE)

@@ -43,6 +43,9 @@ class ContainerController(Controller):
             denied = self.authorize(cinfo["read_acl"])
             if denied is not None:
                 return denied
+        kept = self.kept_info_answer(self.path)
+        if kept is not None:
+            return kept
         query: dict[str, str] | None = None
         media = listing.PLAIN
         if req.method == "GET":
@@ -68,7 +71,8 @@ class ContainerController(Controller):
         body = resp.read() if req.method == "GET" else b""
         resp.close()
         if req.method == "HEAD":
-            return listing.response([], media, "", "", headers, status=204)
+            return self.keep_info_answer(
+                self.path, listing.response([], media, "", "", headers, status=204))
         if media == listing.JSON and not listing.needs_rewrite(body):
             # The container server's JSON is already the client's: pass it through.
             return listing.raw_response(body, media, headers)

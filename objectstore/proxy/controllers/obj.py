@@ -8,6 +8,7 @@ is told which container replica to update (``X-Container-Host/Partition/Device``
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import email.utils
 import itertools
 import math
@@ -226,13 +227,20 @@ class ObjectController(Controller):
         if sent < quorum:
             _close_all(conns)
             return http_response(503)
-        return self._put_answer(self._collect(conns), ring.replica_count,
-                                headers_for(0)["X-Timestamp"])
+        # Not after a chunked upload: cheroot leaves the body's last CRLF unread, and
+        # one of its worker threads would wait on the kept connection for the next
+        # request instead of serving others.
+        return self._put_answer(self._collect(conns, reuse=length is not None),
+                                ring.replica_count, headers_for(0)["X-Timestamp"])
 
     def _connect_all(self, replicas: int, part: int,
                      headers_for: Callable[[int], dict[str, str]]) -> list[list[Any]]:
-        """Open the PUT to ``replicas`` nodes in parallel; handoffs replace failures.
-        Each entry is ``[node, connection]`` (connection None once it failed)."""
+        """Open the PUT to ``replicas`` nodes; handoffs replace failures. Each entry is
+        ``[node, connection]`` (connection None once it failed).
+
+        Kept connections (backend.POOL) are used right here; only new ones, which may
+        wait for ``conn_timeout``, are opened in parallel by the thread pool (handing
+        work to a thread and back costs more than sending the headers)."""
         nodes = self.iter_nodes(self.app.object_ring, part)
         conns: list[list[Any]] = []
         slot = 0
@@ -241,13 +249,19 @@ class ObjectController(Controller):
             batch = list(itertools.islice(nodes, wanted))
             if not batch:
                 break
-            futures = [(node, self.app.pool.submit(self._connect, node, part,
-                                                   headers_for(slot + i)))
-                       for i, node in enumerate(batch)]
-            slot += len(batch)
+            opened: list[tuple[dict[str, Any], Any]] = []
+            for node in batch:
+                headers = headers_for(slot)
+                slot += 1
+                conn = backend.connect_kept(node["ip"], node["port"], node["device"], part,
+                                            "PUT", self.path, headers,
+                                            node_timeout=self.app.node_timeout)
+                opened.append((node, conn if conn is not None else self.app.pool.submit(
+                    self._connect, node, part, headers)))
             wanted = 0
-            for node, future in futures:
-                conn = future.result()
+            for node, conn in opened:
+                if isinstance(conn, concurrent.futures.Future):
+                    conn = conn.result()
                 if conn is None:
                     wanted += 1
                 else:
@@ -313,22 +327,28 @@ class ObjectController(Controller):
                 remaining -= len(chunk)
             yield chunk
 
-    def _collect(self, conns: list[list[Any]]) -> list[backend.Response]:
-        """The answers of the object servers (read in parallel)."""
-        def answer(entry: list[Any]) -> backend.Response | None:
-            node, conn = entry
+    def _collect(self, conns: list[list[Any]], reuse: bool = True) -> list[backend.Response]:
+        """The answers of the object servers.
+
+        Read one after the other, but within one ``node_timeout`` from now for all:
+        every request is complete already, so this waits as long as reading them in
+        parallel would (a node that hangs delays the others' reading, not their
+        answers), without handing each read to a thread."""
+        deadline = time.monotonic() + self.app.node_timeout
+        answers = []
+        for node, conn in conns:
             if conn is None:
-                return None
+                continue
             try:
+                if conn.sock is not None:
+                    conn.sock.settimeout(max(deadline - time.monotonic(), 0.01))
                 resp = backend.get_response(conn)
                 resp.read()
-                resp.close()
-                return resp
+                resp.close(reuse)
+                answers.append(resp)
             except backend.NODE_ERRORS:
                 self.app.limiter.error(node)
-                return None
-        results = [f.result() for f in [self.app.pool.submit(answer, e) for e in conns]]
-        return [r for r in results if r is not None]
+        return answers
 
     def _put_answer(self, answers: list[backend.Response], replicas: int,
                     timestamp: str) -> Any:

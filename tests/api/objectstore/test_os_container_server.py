@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 
@@ -275,6 +276,31 @@ def test_damaged_db_is_quarantined(app):
     quarantined = os.path.join(app.devices, "sda", "quarantined", "containers",
                                hash_path("a", "c"))
     assert os.path.isdir(quarantined)
+
+
+def test_requests_share_a_kept_connection(app):
+    put_container(app)
+    assert call(app, "HEAD", "/sda/1/a/c").status_int == 204
+    kept = list(app.connections._idle.values())
+    assert len(kept) == 1
+    conn = kept[0].conn
+    for n in range(3):
+        assert put_object(app, "o%d" % n).status_int == 201
+    assert call(app, "HEAD", "/sda/1/a/c").headers["X-Container-Object-Count"] == "3"
+    assert [entry.conn for entry in app.connections._idle.values()] == [conn]
+
+
+def test_a_failed_request_drops_its_connection(app, monkeypatch):
+    put_container(app)
+    assert call(app, "HEAD", "/sda/1/a/c").status_int == 204
+    assert len(app.connections) == 1
+
+    def broken(self):
+        self.conn()  # takes the kept connection
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(container_db.ContainerBroker, "get_info", broken)
+    assert call(app, "HEAD", "/sda/1/a/c").status_int == 500
+    assert len(app.connections) == 0
 
 
 # -- account reports over real HTTP ------------------------------------------------

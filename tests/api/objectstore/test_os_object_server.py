@@ -354,6 +354,22 @@ def test_overwrite_without_delete_at_leaves_the_index(app: webtest.TestApp, dev:
     assert expiring.all_entries(dev) == []
 
 
+def test_puts_without_delete_at_leave_the_index_closed(app: webtest.TestApp, dev: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    later = int(time.time()) + 3600
+    put(app, "/d1/7/a/c/expiring", X_Delete_At=str(later))  # the device has an index now
+    opened: list[str] = []
+    real = expiring.set_entry
+    monkeypatch.setattr(expiring, "set_entry", lambda *a, **k: (opened.append(a[3]),
+                                                                 real(*a, **k)))
+    put(app, "/d1/7/a/c/plain")
+    put(app, "/d1/7/a/c/plain", stamp=2000)
+    assert opened == []  # no X-Delete-At before or now: nothing to change there
+    put(app, "/d1/7/a/c/expiring", stamp=2000)  # had one: its row goes
+    assert opened == ["expiring"]
+    assert expiring.all_entries(dev) == []
+
+
 # -- container updates -----------------------------------------------------------------------
 
 def test_container_updates(app: webtest.TestApp, dev: str,

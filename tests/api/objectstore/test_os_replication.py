@@ -85,6 +85,10 @@ class Node:
         self.ports[kind] = server.port
 
     def stop(self, kind: str) -> None:
+        # Close the kept client connections first: the server closing them would leave
+        # its side in TIME_WAIT, and start() binds the same (once ephemeral, so not
+        # SO_REUSEADDR) port again.
+        backend.POOL.clear()
         self.servers.pop(kind).stop()
         close = getattr(self.apps.pop(kind), "close", None)
         if close is not None:
@@ -234,6 +238,45 @@ def test_handoff_data_moves_back_and_is_removed(cluster: Cluster) -> None:
     for dev in primaries:
         assert cluster.get_object(dev, part, path)[:3:2] == (200, b"stray")
     assert not os.path.exists(part_dir)
+
+
+def test_quiet_partitions_are_skipped_between_full_passes(cluster: Cluster,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    path, part, primaries, _handoff = object_placement(cluster)
+    cluster.put_object(primaries, part, path, b"v1", Timestamp.now())
+    node = cluster.node_of(primaries[0])
+    node.conf.set_override("full_pass_every", 4, group="replicator")
+    asked: list[int] = []
+    real = obj_replicator.ObjectReplicator._replicate
+
+    def counting(self: Any, dev: Any, partition: int, *args: Any, **kwargs: Any) -> Any:
+        asked.append(partition)
+        return real(self, dev, partition, *args, **kwargs)
+    monkeypatch.setattr(obj_replicator.ObjectReplicator, "_replicate", counting)
+    daemon = obj_replicator.ObjectReplicator(node.conf, only_partitions=[part])
+
+    assert daemon.run_pass().get("skipped", 0) == 0  # the first pass is full
+    assert asked == [part, part]  # each other primary's hashes
+    asked.clear()
+    assert daemon.run_pass()["skipped"] == 1  # nothing changed here: no request
+    assert asked == []
+
+    # A local write: the partition is compared (and the change pushed) at once.
+    cluster.put_object(primaries[:1], part, path, b"v2", Timestamp.now())
+    stats = daemon.run_pass()
+    assert stats.get("skipped", 0) == 0 and stats["pushed"] == 2
+    assert all(cluster.get_object(dev, part, path)[2] == b"v2" for dev in primaries)
+
+    # A replica that lost its copy on its own is not seen between full passes ...
+    lost = cluster.node_of(primaries[1])
+    shutil.rmtree(os.path.join(lost.device_path, "objects", str(part)))
+    assert daemon.run_pass()["skipped"] == 1  # the fourth pass, not a full one
+    assert cluster.get_object(primaries[1], part, path)[0] == 404
+    # ... and filled again by the next full one (the fifth).
+    stats = daemon.run_pass()
+    assert stats.get("skipped", 0) == 0 and stats["pushed"] == 1
+    assert cluster.get_object(primaries[1], part, path)[2] == b"v2"
 
 
 def test_handoff_is_kept_while_a_primary_is_down(cluster: Cluster) -> None:

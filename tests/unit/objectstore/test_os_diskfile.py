@@ -261,10 +261,28 @@ def test_hashes_follow_writes(dev: str) -> None:
     assert cached == first
     assert diskfile.get_hashes(dev, 7) == first  # from the cache
     df.write_meta({"X-Timestamp": Timestamp(2000).internal})
-    cached = json.load(open(os.path.join(dev, "objects", "7", "hashes.json")))
-    assert cached[suffix] is None  # invalidated by the write
+    # invalidated by the write: listed in hashes.invalid, hashes.json left alone
+    invalid = os.path.join(dev, "objects", "7", "hashes.invalid")
+    assert open(invalid).read().split() == [suffix]
+    assert json.load(open(os.path.join(dev, "objects", "7", "hashes.json"))) == first
     second = diskfile.get_hashes(dev, 7)
     assert second[suffix] != first[suffix]
+    assert json.load(open(os.path.join(dev, "objects", "7", "hashes.json"))) == second
+    assert open(invalid).read() == ""  # folded in
+
+
+def test_unchanged_hashes_are_not_rewritten(dev: str) -> None:
+    put(dev, ts=1000)
+    first = diskfile.get_hashes(dev, 7)
+    cache = os.path.join(dev, "objects", "7", "hashes.json")
+    inode = os.stat(cache).st_ino
+    assert diskfile.get_hashes(dev, 7) == first
+    assert os.stat(cache).st_ino == inode  # a replication pass over quiet partitions
+    # A suffix invalidated by a write that changed nothing in the end (the same
+    # files) is rehashed, and the file still stays.
+    diskfile.invalidate_suffix(os.path.join(dev, "objects", "7"), list(first)[0])
+    assert diskfile.get_hashes(dev, 7) == first
+    assert os.stat(cache).st_ino == inode
 
 
 def test_equal_files_hash_equal_across_devices(tmp_path: Path) -> None:
@@ -343,3 +361,39 @@ def test_expiring_index(dev: str) -> None:
     expiring.remove(dev, "a", "c", "o1", delete_at=400)
     expiring.set_entry(dev, "a", "c", "o3", None, Timestamp(30).internal)
     assert [e.obj for e in expiring.all_entries(dev)] == ["o2"]
+
+
+def test_new_directories_are_made_durable(dev: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real = diskfile.fsync_dir
+    monkeypatch.setattr(diskfile, "fsync_dir", lambda path: (synced.append(path),
+                                                             real(path)))
+    df = put(dev, "o", ts=1000)
+    suffix_dir = os.path.dirname(df.hash_dir)
+    part_dir = os.path.dirname(suffix_dir)
+    # a first object: the hash, suffix, partition and objects directories are new
+    assert synced == [df.hash_dir, suffix_dir, part_dir, os.path.dirname(part_dir), dev]
+    synced.clear()
+    put(dev, "o", ts=2000)  # an overwrite: only the new file's directory
+    assert synced == [df.hash_dir]
+    synced.clear()
+    other = diskfile.DiskFile(dev, 7, "a", "c", "other")
+    os.makedirs(os.path.dirname(other.hash_dir), exist_ok=True)  # its suffix exists
+    put(dev, "other", ts=1000)
+    assert synced == [other.hash_dir, os.path.dirname(other.hash_dir)]
+
+
+def test_only_large_uploads_are_preallocated(dev: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    real = os.posix_fallocate
+    monkeypatch.setattr(diskfile.os, "posix_fallocate",
+                        lambda fd, off, size: (sizes.append(size), real(fd, off, size)))
+    small = put(dev, "small", body=b"x" * 4096)
+    big = put(dev, "big", body=b"y" * diskfile.PREALLOCATE_MIN)
+    assert sizes == [diskfile.PREALLOCATE_MIN]
+    reader = diskfile.DiskFile(dev, 7, "a", "c", "small")
+    reader.open()
+    assert read_all(reader) == b"x" * 4096
+    assert os.path.getsize(os.path.join(big.hash_dir, files(big)[0])) == \
+        diskfile.PREALLOCATE_MIN
+    assert files(small)
