@@ -62,3 +62,18 @@ def test_no_other_distribution_provides_our_top_level_names(package: str) -> Non
     # distribution shipping the same top-level name would shadow one of them.
     providers = set(importlib.metadata.packages_distributions().get(package, ["stratus"]))
     assert providers == {"stratus"}, providers
+
+
+def test_test_module_names_are_unique() -> None:
+    """pytest imports test modules by basename (no __init__.py in tests/): two
+    files with one name make the second fail to import, in CI only."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for root, _dirs, files in os.walk(os.path.join(REPO, "tests")):
+        for name in files:
+            if name.startswith("test_") and name.endswith(".py"):
+                path = os.path.relpath(os.path.join(root, name), REPO)
+                if name in seen:
+                    clashes.append("%s and %s" % (seen[name], path))
+                seen[name] = path
+    assert clashes == []
