@@ -249,6 +249,11 @@ class Build:
         self._cleanup()
         if self.volumes is not None:
             self.volumes.cleanup(rescheduled)
+        if not rescheduled:
+            # The fault first, as Nova: whoever sees ERROR also finds why.
+            if not isinstance(err, exception.BuildAbortException):
+                err = exception.BuildAbortException(instance_uuid=self.uuid, reason=reason)
+            self.node.fault(self.ctxt, self.uuid, err, code=500)
         try:
             if rescheduled:
                 self._update({"task_state": states.SCHEDULING, "host": None, "node": None,
@@ -265,10 +270,6 @@ class Build:
         self._release()
         if rescheduled:
             self.node.conductor.reschedule(self.ctxt, self.uuid, self.node.host, reason)
-        else:
-            if not isinstance(err, exception.BuildAbortException):
-                err = exception.BuildAbortException(instance_uuid=self.uuid, reason=reason)
-            self.node.fault(self.ctxt, self.uuid, err, code=500)
 
     def _cleanup(self) -> None:
         guest = self.guest or _maybe_guest(self.instance)

@@ -82,9 +82,9 @@ def test_vif_plugging_timeout_is_fatal(cloud: fx.Cloud) -> None:
     cloud.conf.set_override("vif_plugging_timeout", 1, group="compute")
     node = _node(cloud)
     inst = _start_build(cloud, node)
-    # The fault is the last thing a failed build writes.
-    _wait_for(lambda: cloud.conductor.faults(inst["uuid"]) is not None, timeout=10)
-    assert _row(cloud, inst["uuid"])["vm_state"] == states.ERROR
+    # The fault comes first (whoever sees ERROR finds why); the claim goes last.
+    _wait_for(lambda: _row(cloud, inst["uuid"])["vm_state"] == states.ERROR
+              and node.node.tracker.claims() == {}, timeout=10)
     fault = cloud.conductor.faults(inst["uuid"])
     assert fault is not None and "Virtual Interface creation failed" in fault["message"]
     assert node.driver.list_instance_uuids() == []
@@ -108,8 +108,8 @@ def test_a_failed_plug_event_fails_the_build(cloud: fx.Cloud) -> None:
     node.external_instance_event(fx.ctxt(), [{"name": "network-vif-plugged", "tag": port,
                                               "status": "failed",
                                               "server_uuid": inst["uuid"]}])
-    _wait_for(lambda: cloud.conductor.faults(inst["uuid"]) is not None)
-    assert _row(cloud, inst["uuid"])["vm_state"] == states.ERROR
+    _wait_for(lambda: _row(cloud, inst["uuid"])["vm_state"] == states.ERROR)
+    assert cloud.conductor.faults(inst["uuid"]) is not None
 
 
 def test_delete_while_waiting_wakes_the_build(cloud: fx.Cloud) -> None:
