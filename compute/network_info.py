@@ -292,7 +292,7 @@ def allocate_for_instance(conf: cfg.ConfigOpts, ctxt: Any, instance: dict[str, A
             ports.append(port)
         # A port created just now has no floating IP: only adopted ones are looked up.
         info = _build(conf, ctxt, ports, {port_id: True for port_id in adopted}, networks,
-                      floating_for=adopted)
+                      floating_for=adopted, cached=True)
     except Exception:
         LOG.warning("Allocating ports for instance %(uuid)s failed; rolling back "
                     "%(created)s created and %(adopted)s adopted ports",
@@ -424,10 +424,12 @@ def _ip(address: str | None, kind: str, **extra: Any) -> dict[str, Any]:
 
 def _build(conf: cfg.ConfigOpts, ctxt: Any, ports: list[dict[str, Any]],
            preserve: dict[str, bool], networks: dict[str, dict[str, Any]],
-           floating_for: list[str] | None = None) -> NetworkInfo:
+           floating_for: list[str] | None = None, cached: bool = False) -> NetworkInfo:
     """VIF dicts for ``ports`` (with the service's credentials, as Nova's admin client).
 
     ``floating_for``: the ports whose floating IPs are looked up (default: all).
+    ``cached``: subnets and DHCP ports may come from the client's short caches
+    (a build: a node's builds on one network ask once a few seconds).
     """
     if not ports:
         return []
@@ -439,8 +441,8 @@ def _build(conf: cfg.ConfigOpts, ctxt: Any, ports: list[dict[str, Any]],
             networks[net["id"]] = net
     subnet_ids = list(dict.fromkeys(f["subnet_id"] for p in ports
                                     for f in p.get("fixed_ips") or []))
-    subnets = {s["id"]: s for s in neutron.list_subnets(
-        conf, ctxt, {"id": subnet_ids}, admin=True)} if subnet_ids else {}
+    subnets = {s["id"]: s for s in neutron.get_subnets(
+        conf, ctxt, subnet_ids, cached=cached)} if subnet_ids else {}
     floating: dict[tuple[str, str], list[str]] = {}
     with_floating = [p["id"] for p in ports] if floating_for is None else floating_for
     for fip in neutron.list_floating_ips(conf, ctxt, {"port_id": with_floating},
@@ -449,9 +451,7 @@ def _build(conf: cfg.ConfigOpts, ctxt: Any, ports: list[dict[str, Any]],
         floating.setdefault(key, []).append(fip["floating_ip_address"])
     dhcp: dict[str, str] = {}
     if any(s.get("enable_dhcp") for s in subnets.values()):
-        for port in neutron.list_ports(conf, ctxt, {"network_id": net_ids,
-                                                    "device_owner": "network:dhcp"},
-                                       admin=True):
+        for port in neutron.list_dhcp_ports(conf, ctxt, net_ids, cached=cached):
             for fixed in port.get("fixed_ips") or []:
                 dhcp.setdefault(fixed["subnet_id"], fixed["ip_address"])
     return [_vif(p, preserve.get(p["id"], False), networks.get(p["network_id"]), subnets,

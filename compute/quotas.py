@@ -101,14 +101,17 @@ class QuotaService:
         return found
 
     def check(self, project_id: str, user_id: str | None, deltas: Mapping[str, int],
-              recheck: bool = False) -> None:
+              recheck: bool = False, limits: Mapping[str, int] | None = None) -> None:
         """Refuse ``deltas`` (e.g. ``{"instances": 2, "cores": 4, "ram": 1024}``) when
         the project would go over a limit. With ``recheck`` the deltas are already
         counted in the usage (the rows were written) and only must not exceed it.
+        ``limits``: what :meth:`limits` answered for the same project and user
+        earlier in the request (read again when None).
 
         :raises: TooManyInstances (403) naming every resource over its limit.
         """
-        limits = self.limits(project_id, user_id)
+        if limits is None:
+            limits = self.limits(project_id, user_id)
         limited = [r for r, delta in deltas.items() if delta > 0 and limits.get(r, -1) >= 0]
         # Only what a limit applies to is counted (nothing under unlimited quotas).
         used = self.usage(project_id, user_id, limited) if limited else {}

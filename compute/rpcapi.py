@@ -66,10 +66,12 @@ class ConductorAPI(_Client):
       1.1 - unshelve_instance
       1.2 - bdm_destroy
       1.3 - live_migrate_instance, evacuate_instance; migration_get_all_by_source
+      1.4 - instance_update: action_event and node_resources (a build's state
+            change, its action event and its claim's report in one call)
     """
 
     TOPIC = CONDUCTOR_TOPIC
-    RPC_API_VERSION = "1.3"
+    RPC_API_VERSION = "1.4"
 
     # -- for the API
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -133,13 +135,26 @@ class ConductorAPI(_Client):
 
     def instance_update(self, ctxt: Any, instance_uuid: str, values: dict[str, Any],
                         expected_task_state: Any = "__any__",
-                        expected_vm_state: list[str] | None = None) -> dict[str, Any]:
+                        expected_vm_state: list[str] | None = None,
+                        action_event: dict[str, Any] | None = None,
+                        node_resources: dict[str, Any] | None = None) -> dict[str, Any]:
         """Compare-and-set update (InstanceStore.update); ``"__any__"`` skips the
-        task-state check. Raises InstanceNotFound / UnexpectedTaskStateError."""
-        return dict(self._prepare().call(ctxt, "instance_update", instance_uuid=instance_uuid,
-                                         values=values,
-                                         expected_task_state=expected_task_state,
-                                         expected_vm_state=expected_vm_state))
+        task-state check. Raises InstanceNotFound / UnexpectedTaskStateError.
+
+        1.4: ``action_event`` (``request_id``, ``event``, ``host``; plus ``result``
+        and ``traceback`` to finish it) is started or finished in the update's
+        transaction once the update succeeded; ``node_resources`` (``host``,
+        ``resources``: what ``compute_node_update`` takes) is recorded first,
+        whatever the update does.
+        """
+        kwargs: dict[str, Any] = {"instance_uuid": instance_uuid, "values": values,
+                                  "expected_task_state": expected_task_state,
+                                  "expected_vm_state": expected_vm_state}
+        version = "1.0"
+        if action_event is not None or node_resources is not None:
+            version = "1.4"
+            kwargs.update(action_event=action_event, node_resources=node_resources)
+        return dict(self._prepare(version=version).call(ctxt, "instance_update", **kwargs))
 
     def instance_get_all_by_host(self, ctxt: Any, host: str) -> list[dict[str, Any]]:
         return list(self._prepare().call(ctxt, "instance_get_all_by_host", host=host))

@@ -34,6 +34,7 @@ from compute.clients import volume as volume_client
 from compute.db import models
 
 LOG = logging.getLogger(__name__)
+_INSERT = sa.insert(models.BlockDeviceMapping)
 SOURCES = ("image", "volume", "snapshot", "blank")
 DESTINATIONS = ("local", "volume")
 _TRUE = ("1", "t", "true", "on", "y", "yes")
@@ -251,10 +252,12 @@ class BlockDeviceWriter:
                                                              instance_uuid)
                 values["attachment_id"] = str(attachment["id"])
                 attachments.append(values["attachment_id"])
-            rows.append(models.BlockDeviceMapping(uuid=str(uuid_mod.uuid4()),
-                                                  instance_uuid=instance_uuid, **values))
-        with self.db.writer() as session:
-            session.add_all(rows)
+            rows.append(dict(values, uuid=str(uuid_mod.uuid4()), instance_uuid=instance_uuid))
+        if rows:
+            with self.db.writer() as session:
+                conn = session.connection()
+                for row in rows:  # one by one: the mappings may set different columns
+                    conn.execute(_INSERT, row)
         return attachments
 
     def release_instance(self, ctxt: Any, instance_uuid: str) -> None:

@@ -238,9 +238,8 @@ class ServerBuilder:
         except exception.KeypairNotFound as err:
             raise exception.InvalidKeyName() from err
 
-    def _check_limits(self, ctxt: Any, req: CreateRequest) -> None:
+    def _check_limits(self, ctxt: Any, req: CreateRequest, limits: Mapping[str, int]) -> None:
         """Metadata items and personality files against their quotas (403)."""
-        limits = self.servers.quotas.limits(ctxt.project_id, ctxt.user_id)
         if 0 <= limits["metadata_items"] < len(req.metadata):
             raise exception.MetadataLimitExceeded(allowed=limits["metadata_items"])
         if 0 <= limits["injected_files"] < len(req.personality):
@@ -313,7 +312,8 @@ class ServerBuilder:
             return network_info.NONE
         return resolved or network_info.AUTO
 
-    def _count(self, ctxt: Any, flavor: Mapping[str, Any], low: int, high: int) -> int:
+    def _count(self, ctxt: Any, flavor: Mapping[str, Any], low: int, high: int,
+               limits: Mapping[str, int]) -> int:
         """The most instances in [low, high] the quotas allow (Nova builds fewer than
         max_count rather than none).
 
@@ -323,7 +323,8 @@ class ServerBuilder:
             deltas = {"instances": n, "cores": n * int(flavor["vcpus"]),
                       "ram": n * int(flavor["memory_mb"])}
             try:
-                self.servers.quotas.check(ctxt.project_id, ctxt.user_id, deltas)
+                self.servers.quotas.check(ctxt.project_id, ctxt.user_id, deltas,
+                                          limits=limits)
             except exception.TooManyInstances:
                 if n == low:
                     raise
@@ -376,11 +377,13 @@ class ServerBuilder:
             raise common_exception.Invalid(
                 "Requested image %s has automatic disk resize disabled." % boot_image)
         key = self._key(ctxt, req.key_name)
-        self._check_limits(ctxt, req)
+        # The quota limits of the project and user, read once for every check below.
+        limits = self.servers.quotas.limits(ctxt.project_id, ctxt.user_id)
+        self._check_limits(ctxt, req, limits)
         zone, force_hosts, force_nodes = self._zone(ctxt, req.availability_zone)
         group = self._group(ctxt, req.scheduler_hints)
         networks = self._networks(ctxt, req)
-        count = self._count(ctxt, flavor, req.min_count, req.max_count)
+        count = self._count(ctxt, flavor, req.min_count, req.max_count, limits)
         mappings = list(devices.mappings)
         if boot_image and root is None:
             mappings.insert(0, server_bdm.image_root(boot_image))
@@ -405,7 +408,7 @@ class ServerBuilder:
                 "auto_disk_config": auto_disk, "progress": 0, "locked": False,
                 "security_groups": list(req.security_groups), "request_spec": spec,
                 "system_metadata": image_system_metadata(image), "network_info": []}
-        attachments = self._write(ctxt, req, base, count, mappings, group, result)
+        attachments = self._write(ctxt, req, base, count, mappings, group, result, limits)
         uuids = [i["uuid"] for i in result.instances]
         try:
             self.servers.conductor().build_instances(ctxt, uuids, spec)
@@ -419,7 +422,7 @@ class ServerBuilder:
 
     def _write(self, ctxt: Any, req: CreateRequest, base: Mapping[str, Any], count: int,
                mappings: list[dict[str, Any]], group: Mapping[str, Any] | None,
-               result: CreateResult) -> list[str]:
+               result: CreateResult, limits: Mapping[str, int]) -> list[str]:
         """Write the instances, their mappings, actions and group membership, then
         recheck the quotas; :returns: the volume attachments made."""
         attachments: list[str] = []
@@ -438,7 +441,7 @@ class ServerBuilder:
             self.servers.quotas.check(
                 ctxt.project_id, ctxt.user_id,
                 {"instances": count, "cores": count * int(flavor["vcpus"]),
-                 "ram": count * int(flavor["memory_mb"])}, recheck=True)
+                 "ram": count * int(flavor["memory_mb"])}, recheck=True, limits=limits)
         except Exception:
             self._undo(ctxt, result.instances, attachments)
             raise

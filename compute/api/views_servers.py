@@ -31,6 +31,8 @@ def nova_time(value: str | None) -> str | None:
     """``2026-12-06T03:00:00.123456`` (the store's) -> ``2026-12-06T03:00:00Z``."""
     if not value:
         return None
+    if len(value) == 26 and value[10] == "T" and value[19] == ".":
+        return value[:19] + "Z"  # the store's format: no parsing needed
     return datetime.datetime.strptime(value, STORE_TIME).strftime(NOVA_TIME)
 
 

@@ -167,8 +167,11 @@ def get_network_cached(conf: cfg.ConfigOpts, ctxt: Any, network_id: str) -> dict
 
 
 def clear_network_cache() -> None:
-    """Forget the records :func:`get_network_cached` kept (tests)."""
+    """Forget the records :func:`get_network_cached`, :func:`get_subnets` and
+    :func:`list_dhcp_ports` kept (tests)."""
     _CACHE.clear()
+    _SUBNET_CACHE.clear()
+    _DHCP_CACHE.clear()
 
 
 def list_networks(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
@@ -180,6 +183,65 @@ def list_networks(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = Non
 def list_subnets(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
                  admin: bool = False) -> list[dict[str, Any]]:
     return _list(conf, ctxt, admin, "subnets", "subnets", filters, "subnet")
+
+
+_SUBNET_CACHE = clients.RecordCache(CACHE_SECONDS, size=1024)
+
+
+def get_subnets(conf: cfg.ConfigOpts, ctxt: Any, subnet_ids: list[str],
+                cached: bool = False) -> list[dict[str, Any]]:
+    """The subnets of these ids, with the service's credentials; an id the network
+    service does not know is left out. ``cached``: each kept :data:`CACHE_SECONDS`
+    as :func:`get_network_cached` keeps networks (a node's builds on one subnet
+    ask once), the ones not kept asked for in one list request."""
+    if not cached:
+        return list_subnets(conf, ctxt, {"id": subnet_ids}, admin=True)
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for subnet_id in subnet_ids:
+        hit = _SUBNET_CACHE.get(None, subnet_id)
+        if hit is None:
+            missing.append(subnet_id)
+        else:
+            found.append(hit)
+    if missing:
+        for subnet in list_subnets(conf, ctxt, {"id": missing}, admin=True):
+            _SUBNET_CACHE.put(None, str(subnet["id"]), subnet)
+            found.append(subnet)
+    return found
+
+
+_DHCP_CACHE = clients.RecordCache(CACHE_SECONDS, size=1024)
+DHCP_OWNER = "network:dhcp"
+
+
+def list_dhcp_ports(conf: cfg.ConfigOpts, ctxt: Any, network_ids: list[str],
+                    cached: bool = False) -> list[dict[str, Any]]:
+    """The DHCP ports (``device_owner`` ``network:dhcp``) of these networks, with the
+    service's credentials. ``cached``: kept :data:`CACHE_SECONDS` per network; a
+    network with no DHCP port is never kept (its DHCP agent is likely adding one),
+    nor an error.
+    """
+    if not cached:
+        return list_ports(conf, ctxt, {"network_id": network_ids, "device_owner": DHCP_OWNER},
+                          admin=True)
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for network_id in network_ids:
+        hit = _DHCP_CACHE.get(None, network_id)
+        if hit is None:
+            missing.append(network_id)
+        else:
+            found.extend(hit["ports"])
+    if missing:
+        ports = list_ports(conf, ctxt, {"network_id": missing, "device_owner": DHCP_OWNER},
+                           admin=True)
+        for network_id in missing:
+            mine = [p for p in ports if p.get("network_id") == network_id]
+            if mine:
+                _DHCP_CACHE.put(None, network_id, {"ports": mine})
+        found.extend(ports)
+    return found
 
 
 def get_port(conf: cfg.ConfigOpts, ctxt: Any, port_id: str, *,

@@ -54,9 +54,9 @@ def _build_check_interval(conf: cfg.ConfigOpts) -> float:
 
 
 class ConductorManager:
-    """Serves the conductor's RPC API (version 1.3)."""
+    """Serves the conductor's RPC API (version 1.4)."""
 
-    RPC_API_VERSION = "1.3"
+    RPC_API_VERSION = "1.4"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
@@ -116,11 +116,17 @@ class ConductorManager:
     @rpc.expected(*_INSTANCE_ERRORS)
     def instance_update(self, ctxt: Any, instance_uuid: str, values: dict[str, Any],
                         expected_task_state: Any = "__any__",
-                        expected_vm_state: list[str] | None = None) -> dict[str, Any]:
+                        expected_vm_state: list[str] | None = None,
+                        action_event: dict[str, Any] | None = None,
+                        node_resources: dict[str, Any] | None = None) -> dict[str, Any]:
+        if node_resources is not None:  # recorded whatever the update does
+            self.hosts.compute_node_update(str(node_resources["host"]),
+                                           node_resources["resources"])
         expected = (instances_db.ANY if expected_task_state == "__any__"
                     else expected_task_state)
         return self.instances.update(instance_uuid, values, expected_task_state=expected,
-                                     expected_vm_state=expected_vm_state)
+                                     expected_vm_state=expected_vm_state,
+                                     action_event=action_event)
 
     def instance_get_all_by_host(self, ctxt: Any, host: str) -> list[dict[str, Any]]:
         return self.instances.get_all(host=host, sort=(("created_at", "asc"),))

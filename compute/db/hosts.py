@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import uuid as uuid_mod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -29,6 +29,17 @@ _NODE_FIELDS = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used"
                 "local_gb_used", "running_vms", "hypervisor_type", "hypervisor_version",
                 "disk_available_least", "cpu_info", "host_ip", "cpu_allocation_ratio",
                 "ram_allocation_ratio", "disk_allocation_ratio")
+_NODE_COLUMNS = _NODE_FIELDS + ("id", "uuid", "host", "hypervisor_hostname", "created_at",
+                                "updated_at")
+# A node's report updates its row in plain statements (built once): the columns
+# set come from the parameters of each execution.
+_NODES = cast(sa.Table, models.ComputeNode.__table__)
+_NODE_BY_NAME = sa.select(_NODES).where(_NODES.c.host == sa.bindparam("w_host"),
+                                        _NODES.c.hypervisor_hostname == sa.bindparam("w_name"))
+_NODE_UPDATE = sa.update(_NODES).where(_NODES.c.id == sa.bindparam("w_id"))
+# Columns a report must leave set (a driver that does not know them).
+_NODE_REQUIRED = (("hypervisor_type", "unknown"), ("vcpus", 0), ("memory_mb", 0),
+                  ("local_gb", 0))
 
 
 class ServiceNotFound(exception.ComputeHostNotFound):
@@ -43,13 +54,17 @@ def service_dict(row: models.Service) -> dict[str, Any]:
             "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at)}
 
 
-def node_dict(row: models.ComputeNode) -> dict[str, Any]:
-    data: dict[str, Any] = {name: getattr(row, name) for name in _NODE_FIELDS}
-    data.update({"id": row.id, "uuid": row.uuid, "host": row.host,
-                 "hypervisor_hostname": row.hypervisor_hostname,
-                 "free_ram_mb": row.memory_mb - row.memory_mb_used,
-                 "free_disk_gb": row.local_gb - row.local_gb_used,
-                 "created_at": isotime(row.created_at), "updated_at": isotime(row.updated_at)})
+def node_dict(row: models.ComputeNode | Mapping[str, Any]) -> dict[str, Any]:
+    """A compute node as a dict, from its ORM row or a mapping of its columns."""
+    values: Mapping[str, Any] = (row if isinstance(row, Mapping)
+                                 else {name: getattr(row, name) for name in _NODE_COLUMNS})
+    data: dict[str, Any] = {name: values[name] for name in _NODE_FIELDS}
+    data.update({"id": values["id"], "uuid": values["uuid"], "host": values["host"],
+                 "hypervisor_hostname": values["hypervisor_hostname"],
+                 "free_ram_mb": values["memory_mb"] - values["memory_mb_used"],
+                 "free_disk_gb": values["local_gb"] - values["local_gb_used"],
+                 "created_at": isotime(values["created_at"]),
+                 "updated_at": isotime(values["updated_at"])})
     return data
 
 
@@ -138,7 +153,20 @@ class HostStore:
     def compute_node_update(self, host: str, resources: Mapping[str, Any]) -> dict[str, Any]:
         """Create or update the node ``(host, resources["hypervisor_hostname"])``."""
         hostname = str(resources.get("hypervisor_hostname") or host)
+        values = {name: resources[name] for name in _NODE_FIELDS
+                  if name in resources and resources[name] is not None}
         with self.db.writer() as session:
+            conn = session.connection()
+            current = conn.execute(_NODE_BY_NAME, {"w_host": host, "w_name": hostname}).first()
+            if current is not None:  # every report but the first
+                found = dict(current._mapping)
+                for name, default in _NODE_REQUIRED:
+                    if values.get(name, found[name]) is None:
+                        values[name] = default
+                values["updated_at"] = base_models.utcnow()
+                conn.execute(_NODE_UPDATE, dict(values, w_id=found["id"]))
+                found.update(values)
+                return node_dict(found)
             row = session.scalars(sa.select(models.ComputeNode).where(
                 models.ComputeNode.host == host,
                 models.ComputeNode.hypervisor_hostname == hostname)).first()

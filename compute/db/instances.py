@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import uuid as uuid_mod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from sqlalchemy import orm
 from common.db import engine
 from common.db import models as base_models
 from compute import exception
+from compute.db import instance_actions
 from compute.db import models
 
 # Sentinel: "do not check the task state" (None is a real expected value).
@@ -70,6 +71,8 @@ def _plain(row: Any) -> dict[str, Any]:
 # Statements built once (building one costs more than running it on SQLite).
 _LIVE = sa.select(_TABLE).where(_TABLE.c.uuid == sa.bindparam("uuid"), _TABLE.c.deleted == 0)
 _ANY_ROW = sa.select(_TABLE).where(_TABLE.c.uuid == sa.bindparam("uuid"))
+_INSERT = sa.insert(_TABLE)
+_INSERT_METADATA = sa.insert(models.InstanceMetadata)
 _EXTRAS: Any = sa.union_all(
     sa.select(models.InstanceMetadata.instance_uuid, models.InstanceMetadata.id,
               models.InstanceMetadata.key, models.InstanceMetadata.value).where(
@@ -77,21 +80,36 @@ _EXTRAS: Any = sa.union_all(
     sa.select(models.Tag.instance_uuid, sa.literal(None).label("id"), models.Tag.tag,
               sa.literal(None).label("value")).where(
         models.Tag.instance_uuid.in_(sa.bindparam("uuids", expanding=True))))
-_ACTION_ID = (sa.select(models.InstanceAction.id)
-              .where(models.InstanceAction.instance_uuid == sa.bindparam("instance_uuid"),
-                     models.InstanceAction.request_id == sa.bindparam("request_id"))
-              .order_by(models.InstanceAction.id.desc()).limit(1))
-_OPEN_EVENT = (sa.select(models.InstanceActionEvent.id)
-               .where(models.InstanceActionEvent.action_id == sa.bindparam("action_id"),
-                      models.InstanceActionEvent.event == sa.bindparam("event"),
-                      models.InstanceActionEvent.finish_time.is_(None))
-               .order_by(models.InstanceActionEvent.id.desc()).limit(1))
-_NEW_EVENT = sa.insert(models.InstanceActionEvent)
-_ACTION_TOUCH = sa.update(models.InstanceAction).where(
-    models.InstanceAction.id == sa.bindparam("action_id"))
+# Compare-and-set updates: one statement per kind of state check, the columns
+# set coming from the parameters of each execution ("w_" parameters: the WHERE).
+_UPDATE = sa.update(_TABLE).where(_TABLE.c.uuid == sa.bindparam("w_uuid"),
+                                  _TABLE.c.deleted == 0)
+_UPDATES: dict[tuple[bool | None, bool | None], Any] = {}
 
 
-def _with_extras(session: orm.Session, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_states(column: Any, name: str, with_null: bool) -> Any:
+    """SQL for "``column`` is one of the list bound to ``name``" (or NULL)."""
+    cond = column.in_(sa.bindparam(name, expanding=True))
+    return sa.or_(cond, column.is_(None)) if with_null else cond
+
+
+def _update_statement(task_null: bool | None, vm_null: bool | None) -> Any:
+    """The UPDATE checking the task state (``task_null`` None: not checked; else
+    whether NULL is allowed) and the vm state likewise."""
+    key = (task_null, vm_null)
+    found = _UPDATES.get(key)
+    if found is None:
+        found = _UPDATE
+        if task_null is not None:
+            found = found.where(_in_states(_TABLE.c.task_state, "w_task", task_null))
+        if vm_null is not None:
+            found = found.where(_in_states(_TABLE.c.vm_state, "w_vm", vm_null))
+        _UPDATES[key] = found
+    return found
+
+
+def _with_extras(session: orm.Session | sa.Connection,
+                 found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``metadata`` and ``tags`` to instance dicts, in one statement."""
     if not found:
         return found
@@ -113,31 +131,9 @@ def _with_extras(session: orm.Session, found: list[dict[str, Any]]) -> list[dict
     return found
 
 
-def _expected(column: Any, allowed: list[Any]) -> Any:
-    """SQL for "``column`` is one of ``allowed``" (None meaning NULL)."""
-    values = [v for v in allowed if v is not None]
-    cond: Any = column.in_(values) if values else sa.false()
-    return sa.or_(cond, column.is_(None)) if None in allowed else cond
-
-
 def _fault_dict(row: models.InstanceFault) -> dict[str, Any]:
     return {"instance_uuid": row.instance_uuid, "code": row.code, "message": row.message,
             "details": row.details, "host": row.host, "created_at": isotime(row.created_at)}
-
-
-def _action_dict(row: models.InstanceAction, events: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "action": row.action, "instance_uuid": row.instance_uuid,
-        "request_id": row.request_id, "user_id": row.user_id, "project_id": row.project_id,
-        "message": row.message, "start_time": isotime(row.start_time),
-        "finish_time": isotime(row.finish_time),
-        "updated_at": isotime(row.updated_at or row.start_time)}
-    if events:
-        data["events"] = [{"event": e.event, "start_time": isotime(e.start_time),
-                           "finish_time": isotime(e.finish_time), "result": e.result,
-                           "traceback": e.traceback, "host": e.host, "details": e.details}
-                          for e in sorted(row.events, key=lambda e: e.id)]
-    return data
 
 
 def _filtered(query: Any, *, project_id: str | None, host: str | None, node: str | None,
@@ -213,7 +209,7 @@ class InstanceStore:
         return row
 
     @staticmethod
-    def _read(session: orm.Session, instance_uuid: str,
+    def _read(session: orm.Session | sa.Connection, instance_uuid: str,
               read_deleted: bool = False) -> dict[str, Any]:
         row = session.execute(_ANY_ROW if read_deleted else _LIVE,
                               {"uuid": instance_uuid}).first()
@@ -237,14 +233,19 @@ class InstanceStore:
              tags: Sequence[str] = (), tags_any: Sequence[str] = (),
              not_tags: Sequence[str] = (), not_tags_any: Sequence[str] = (),
              sort: Sequence[tuple[str, str]] = (("created_at", "desc"),),
-             limit: int | None = None, marker: str | None = None) -> list[dict[str, Any]]:
+             limit: int | None = None, marker: str | None = None,
+             without: Collection[str] = ()) -> list[dict[str, Any]]:
         """Instances matching every given filter, sorted, from after ``marker``.
 
         ``read_deleted``: False live rows only, True deleted rows only, None both.
         ``equal`` maps column names to a value (or a list of values).
+        ``without``: columns not read (left out of the dicts), e.g. the large
+        ``request_spec`` a server list does not show.
         :raises: MarkerNotFound when ``marker`` names no instance.
         """
-        query = _filtered(sa.select(_TABLE), project_id=project_id, host=host,
+        columns = ([c for c in _TABLE.c if c.name not in without] if without
+                   else list(_TABLE.c))
+        query = _filtered(sa.select(*columns), project_id=project_id, host=host,
                           node=node, uuids=uuids, vm_states=vm_states,
                           task_states=task_states, read_deleted=read_deleted,
                           changes_since=changes_since, changes_before=changes_before,
@@ -292,23 +293,28 @@ class InstanceStore:
         if unknown:
             raise ValueError("unknown instance columns: %s" % ", ".join(sorted(unknown)))
         with self.db.writer() as session:
-            row = models.Instance(**values)
-            row.metadata_items = [models.InstanceMetadata(key=k, value=v)
-                                  for k, v in (metadata or {}).items()]
-            row.tags = []  # a new instance has none: no lazy load for to_dict
-            session.add(row)
-            session.flush()
-            return to_dict(row)
+            conn = session.connection()
+            conn.execute(_INSERT, values)
+            items = [{"instance_uuid": values["uuid"], "key": key, "value": value}
+                     for key, value in (metadata or {}).items()]
+            if items:
+                conn.execute(_INSERT_METADATA, items)
+            return self._read(conn, values["uuid"], read_deleted=True)
 
     def update(self, instance_uuid: str, values: Mapping[str, Any],
                expected_task_state: Any = ANY,
-               expected_vm_state: Sequence[str] | str | None = None) -> dict[str, Any]:
+               expected_vm_state: Sequence[str] | str | None = None,
+               action_event: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Set columns of a live instance, checking its states first.
 
         ``expected_task_state``: a state or a list of states (None included) the
         instance must be in; ``ANY`` skips the check. Times may be given as
         datetimes or ISO strings. The check is part of the UPDATE statement
         (compare-and-set in the database, whichever process writes).
+        ``action_event``: an action event to start (``request_id``, ``event``,
+        ``host``) or, with a ``result`` (and ``traceback``), to finish in the same
+        transaction once the update succeeded (see :meth:`action_event_start`,
+        :meth:`action_event_finish`); nothing is recorded when the update fails.
         :raises: InstanceNotFound, UnexpectedTaskStateError, UnexpectedVMStateError.
         """
         bad = set(values) - (_COLUMNS - _READ_ONLY)
@@ -329,14 +335,17 @@ class InstanceStore:
             for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
                 changes[key] = int(values["flavor"].get(key) or 0)
         changes["updated_at"] = base_models.utcnow()
-        where = [_TABLE.c.uuid == instance_uuid, _TABLE.c.deleted == 0]
+        params = dict(changes, w_uuid=instance_uuid)
         if allowed is not None:
-            where.append(_expected(_TABLE.c.task_state, allowed))
+            params["w_task"] = [s for s in allowed if s is not None]
         if allowed_vm is not None:
-            where.append(_expected(_TABLE.c.vm_state, allowed_vm))
+            params["w_vm"] = [s for s in allowed_vm if s is not None]
+        statement = _update_statement(None if allowed is None else None in allowed,
+                                      None if allowed_vm is None else None in allowed_vm)
         with self.db.writer() as session:
-            done = session.execute(sa.update(_TABLE).where(*where).values(changes))
-            current = self._read(session, instance_uuid)
+            conn = session.connection()
+            done = conn.execute(statement, params)
+            current = self._read(conn, instance_uuid)
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 if allowed is not None and (current["task_state"] not in allowed
                                             or allowed_vm is None
@@ -347,6 +356,9 @@ class InstanceStore:
                 raise exception.UnexpectedVMStateError(
                     instance_uuid=instance_uuid, expected=allowed_vm,
                     actual=current["vm_state"])
+            if action_event is not None:
+                instance_actions.record(conn, instance_uuid, action_event,
+                                        changes["updated_at"])
             return current
 
     def destroy(self, instance_uuid: str, values: Mapping[str, Any] | None = None
@@ -454,16 +466,13 @@ class InstanceStore:
                 found.setdefault(row.instance_uuid, _fault_dict(row))
         return found
 
-    # -- actions and their events
+    # -- actions and their events (compute/db/instance_actions.py)
     def action_start(self, instance_uuid: str, action: str, request_id: str,
                      user_id: str | None, project_id: str | None) -> dict[str, Any]:
         with self.db.writer() as session:
-            row = models.InstanceAction(instance_uuid=instance_uuid, action=action,
-                                        request_id=request_id, user_id=user_id,
-                                        project_id=project_id)
-            session.add(row)
-            session.flush()
-            return _action_dict(row)
+            return instance_actions.start(session.connection(), instance_uuid, action,
+                                          request_id, user_id, project_id,
+                                          base_models.utcnow())
 
     def _action_row(self, session: orm.Session, instance_uuid: str,
                     request_id: str) -> models.InstanceAction:
@@ -476,48 +485,23 @@ class InstanceStore:
                                                    instance_uuid=instance_uuid)
         return row
 
-    @staticmethod
-    def _action_id(session: orm.Session, instance_uuid: str, request_id: str) -> int | None:
-        found: int | None = session.scalar(
-            _ACTION_ID, {"instance_uuid": instance_uuid, "request_id": request_id})
-        return found
-
     def action_event_start(self, instance_uuid: str, request_id: str, event: str,
                            host: str | None = None) -> None:
         """Record that ``event`` (e.g. ``compute_reboot_instance``) started; a missing
         action (a request that did not record one) is ignored."""
-        now = base_models.utcnow()
         with self.db.writer() as session:
-            action_id = self._action_id(session, instance_uuid, request_id)
-            if action_id is None:
-                return
-            session.execute(_NEW_EVENT, {"action_id": action_id, "event": event,
-                                         "host": host, "start_time": now})
-            session.execute(_ACTION_TOUCH.values(updated_at=now), {"action_id": action_id})
+            instance_actions.event_start(session.connection(), instance_uuid, request_id,
+                                         event, host, base_models.utcnow())
 
     def action_event_finish(self, instance_uuid: str, request_id: str, event: str,
                             result: str = "Success", traceback: str | None = None,
                             host: str | None = None) -> None:
         """Close ``event`` (the latest one still open; a new one when none is); an
         error result marks the whole action ``Error``."""
-        now = base_models.utcnow()
-        events = models.InstanceActionEvent
         with self.db.writer() as session:
-            action_id = self._action_id(session, instance_uuid, request_id)
-            if action_id is None:
-                return
-            event_id = session.scalar(_OPEN_EVENT, {"action_id": action_id, "event": event})
-            closing = {"finish_time": now, "result": result, "traceback": traceback}
-            if event_id is None:
-                session.execute(_NEW_EVENT, dict(closing, action_id=action_id, event=event,
-                                                 host=host, start_time=now))
-            else:
-                session.execute(sa.update(events).where(events.id == event_id)
-                                .values(closing))
-            action: dict[str, Any] = {"finish_time": now, "updated_at": now}
-            if result.lower() == "error":
-                action["message"] = "Error"
-            session.execute(_ACTION_TOUCH.values(action), {"action_id": action_id})
+            instance_actions.event_finish(session.connection(), instance_uuid, request_id,
+                                          event, result, traceback, host,
+                                          base_models.utcnow())
 
     def list_actions(self, instance_uuid: str) -> list[dict[str, Any]]:
         query = (sa.select(models.InstanceAction)
@@ -525,10 +509,10 @@ class InstanceStore:
                  .order_by(models.InstanceAction.start_time.desc(),
                            models.InstanceAction.id.desc()))
         with self.db.reader() as session:
-            return [_action_dict(r) for r in session.scalars(query)]
+            return [instance_actions.action_dict(r) for r in session.scalars(query)]
 
     def get_action(self, instance_uuid: str, request_id: str) -> dict[str, Any]:
         """:raises: InstanceActionNotFound."""
         with self.db.reader() as session:
-            return _action_dict(self._action_row(session, instance_uuid, request_id),
-                                events=True)
+            return instance_actions.action_dict(
+                self._action_row(session, instance_uuid, request_id), events=True)

@@ -47,7 +47,9 @@ class Conductor(Protocol):
 
     def instance_update(self, ctxt: Any, instance_uuid: str, values: dict[str, Any],
                         expected_task_state: Any = ANY,
-                        expected_vm_state: list[str] | None = None) -> dict[str, Any]: ...
+                        expected_vm_state: list[str] | None = None,
+                        action_event: dict[str, Any] | None = None,
+                        node_resources: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
     def instance_get_all_by_host(self, ctxt: Any, host: str) -> list[dict[str, Any]]: ...
 
@@ -167,6 +169,33 @@ def is_deleting(error: BaseException) -> bool:
             and error.kwargs.get("actual") == states.DELETING)
 
 
+class Action:
+    """One instance action event of a request on this host, whose start or
+    successful end may ride on an instance update (``Node.update(...,
+    action_event=...)``) instead of a conductor call of its own."""
+
+    def __init__(self, rid: str | None, event: str, host: str) -> None:
+        self.request_id = rid
+        self.event = event
+        self.host = host
+        self.done = False
+
+    def start(self) -> dict[str, Any] | None:
+        """The ``action_event`` that starts the event (None without a request id)."""
+        if not self.request_id:
+            return None
+        return {"request_id": self.request_id, "event": self.event, "host": self.host}
+
+    def success(self) -> dict[str, Any] | None:
+        """The ``action_event`` that finishes the event with Success; call
+        :meth:`finished` once the update that carried it succeeded."""
+        found = self.start()
+        return None if found is None else dict(found, result="Success", traceback=None)
+
+    def finished(self) -> None:
+        self.done = True
+
+
 class Node:
     """One compute node: the collaborators and the chores of its workflows."""
 
@@ -190,10 +219,20 @@ class Node:
 
     def update(self, ctxt: Any, instance_uuid: str, values: dict[str, Any],
                expected_task_state: Any = ANY,
-               expected_vm_state: list[str] | None = None) -> dict[str, Any]:
+               expected_vm_state: list[str] | None = None,
+               action_event: dict[str, Any] | None = None,
+               node_resources: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A compare-and-set update; ``action_event`` (:meth:`Action.start`,
+        :meth:`Action.success`) and ``node_resources`` (the resource tracker's
+        report) ride along in the same conductor call (see ConductorAPI 1.4)."""
+        extra: dict[str, Any] = {}
+        if action_event is not None:
+            extra["action_event"] = action_event
+        if node_resources is not None:
+            extra["node_resources"] = node_resources
         return self.conductor.instance_update(ctxt, instance_uuid, values,
                                               expected_task_state=expected_task_state,
-                                              expected_vm_state=expected_vm_state)
+                                              expected_vm_state=expected_vm_state, **extra)
 
     def fault(self, ctxt: Any, instance_uuid: str, error: BaseException | str,
               code: int | None = None) -> None:
@@ -238,24 +277,36 @@ class Node:
             LOG.exception("Could not clear the task state of instance %s", instance_uuid)
         self.fault(ctxt, instance_uuid, error)
 
+    def action_record(self, ctxt: Any, event: str) -> Action:
+        """An :class:`Action` of ``ctxt``'s request on this host."""
+        return Action(request_id(ctxt), event, self.host)
+
     @contextlib.contextmanager
-    def action(self, ctxt: Any, instance_uuid: str, event: str) -> Iterator[None]:
+    def action(self, ctxt: Any, instance_uuid: str, event: str,
+               started: Action | None = None) -> Iterator[Action]:
         """Record instance action event ``event`` (``compute_stop_instance`` …)
-        around the block: Success, or Error with the traceback."""
-        rid = request_id(ctxt)
-        if rid:
+        around the block: Success, or Error with the traceback.
+
+        ``started``: the event was already started along with an instance update
+        (:meth:`Action.start`). An update of the block that finished it
+        (:meth:`Action.success`, then :meth:`Action.finished`) leaves nothing to
+        record at the end.
+        """
+        record = started or self.action_record(ctxt, event)
+        rid = record.request_id
+        if rid and started is None:
             try:
                 self.conductor.action_event_start(ctxt, instance_uuid, rid, event, self.host)
             except Exception:
                 LOG.exception("Could not record the start of %s", event)
         try:
-            yield
+            yield record
         except BaseException as err:
-            if rid:
+            if rid and not record.done:
                 self._finish(ctxt, instance_uuid, rid, event, "Error",
                              "".join(traceback.format_exception(err)))
             raise
-        if rid:
+        if rid and not record.done:
             self._finish(ctxt, instance_uuid, rid, event, "Success", None)
 
     def _finish(self, ctxt: Any, instance_uuid: str, rid: str, event: str, result: str,

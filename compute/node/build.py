@@ -5,7 +5,9 @@ call that checks it is still building), claims the flavor against the
 scheduler's limits, allocates the ports, makes and connects requested volumes
 (``block_device_mapping``, :mod:`compute.node.block_devices`), then spawns the
 guest (``spawning``, the network_info stored with that state change) and
-records it ACTIVE: three instance updates for a boot without volumes. A
+records it ACTIVE: three instance updates for a boot without volumes, and no
+other conductor call (the first starts the build's action event, the second
+carries the claim's report, the last finishes the event: ConductorAPI 1.4). A
 driver that lets the network agent plug its taps (libvirt) spawns the guest
 paused and waits for ``network-vif-plugged`` of every port that is not ACTIVE
 yet.
@@ -132,8 +134,12 @@ class Build:
     """One build_and_run_instance of one instance (called with its lock held)."""
 
     def __init__(self, node: base.Node, ctxt: Any, instance: dict[str, Any],
-                 request_spec: dict[str, Any], limits: dict[str, Any], node_name: str) -> None:
+                 request_spec: dict[str, Any], limits: dict[str, Any], node_name: str,
+                 action: base.Action | None = None) -> None:
         self.node = node
+        # The build's action event, when it was started with the update that took
+        # the instance (its successful end then rides on the ACTIVE update).
+        self.action = action
         self.ctxt = ctxt
         self.instance = instance
         self.uuid = str(instance["uuid"])
@@ -146,10 +152,15 @@ class Build:
         self.volumes: block_devices.VolumeSetup | None = None
         self.claimed = False
         self._store_network_info = False
+        # The claim is reported along with the next state change (one conductor call
+        # less per build), or by its release when the build fails before that.
+        self._report_claim = False
 
     def run(self) -> None:
         try:
-            with self.node.action(self.ctxt, self.uuid, BUILD_EVENT):
+            with self.node.action(self.ctxt, self.uuid, BUILD_EVENT,
+                                  started=self.action) as action:
+                self.action = action
                 self._claim()
                 self._networking()
                 bdms = self._block_devices()
@@ -160,15 +171,28 @@ class Build:
 
     def _claim(self) -> None:
         try:
-            self.node.tracker.instance_claim(self.ctxt, self.instance, self.limits)
+            self.node.tracker.instance_claim(self.ctxt, self.instance, self.limits,
+                                             report=False)
         except exception.ComputeResourcesUnavailable as err:
             raise exception.RescheduledException(instance_uuid=self.uuid,
                                                  reason=err.message) from err
-        self.claimed = True
+        self.claimed = self._report_claim = True
 
-    def _update(self, values: dict[str, Any], expected: Any) -> None:
-        self.instance = self.node.update(self.ctxt, self.uuid, values,
-                                         expected_task_state=expected)
+    def _update(self, values: dict[str, Any], expected: Any,
+                action_event: dict[str, Any] | None = None) -> None:
+        if not self._report_claim:
+            self.instance = self.node.update(self.ctxt, self.uuid, values,
+                                             expected_task_state=expected,
+                                             action_event=action_event)
+            return
+        self._report_claim = False
+        host = self.node.host
+
+        def send(report: dict[str, Any]) -> dict[str, Any]:
+            return self.node.update(self.ctxt, self.uuid, values, expected_task_state=expected,
+                                    action_event=action_event,
+                                    node_resources={"host": host, "resources": report})
+        self.instance = self.node.tracker.report_with(send)
 
     def _networking(self) -> None:
         """Ports for the instance (task_state networking was set when the build
@@ -219,9 +243,12 @@ class Build:
     def _active(self, connected: list[dict[str, Any]]) -> None:
         assert self.guest is not None
         state = self.node.power_state(self.guest)
+        finish = self.action.success() if self.action is not None else None
         self._update({"vm_state": states.ACTIVE, "task_state": None, "power_state": int(state),
                       "launched_at": base.now(), "launched_on": self.node.host},
-                     states.SPAWNING)
+                     states.SPAWNING, action_event=finish)
+        if finish is not None and self.action is not None:
+            self.action.finished()
         for bdm in connected:
             try:
                 self.node.neighbours.volume_attach_complete(self.ctxt,
@@ -234,6 +261,7 @@ class Build:
     # -- failures -------------------------------------------------------------
 
     def _failed(self, err: Exception) -> None:
+        self._report_claim = False  # the release of the claim reports
         if base.is_deleting(err):
             LOG.info("Instance %s was deleted during its build; cleaning up", self.uuid)
             self._cleanup()
@@ -303,13 +331,15 @@ def build_and_run_instance(node: base.Node, ctxt: Any, instance_uuid: str,
                            request_spec: dict[str, Any], limits: dict[str, Any],
                            node_name: str) -> None:
     with node.lock(instance_uuid):
-        # One conductor call takes the instance for this host (task_state networking)
-        # and checks that it is still building, not being deleted.
+        # One conductor call takes the instance for this host (task_state networking),
+        # checks that it is still building, not being deleted, and starts the build's
+        # action event.
+        action = node.action_record(ctxt, BUILD_EVENT)
         try:
             instance = node.update(ctxt, instance_uuid, {
                 "task_state": states.NETWORKING, "host": node.host,
                 "node": node_name or node.host}, expected_task_state=_BUILD_STATES,
-                expected_vm_state=[states.BUILDING])
+                expected_vm_state=[states.BUILDING], action_event=action.start())
         except exception.InstanceNotFound:
             LOG.info("Instance %s was deleted before its build started", instance_uuid)
             return
@@ -317,7 +347,7 @@ def build_and_run_instance(node: base.Node, ctxt: Any, instance_uuid: str,
             LOG.info("Not building instance %(uuid)s: %(err)s",
                      {"uuid": instance_uuid, "err": base.error_message(err)})
             return
-        Build(node, ctxt, instance, request_spec, limits, node_name).run()
+        Build(node, ctxt, instance, request_spec, limits, node_name, action).run()
 
 
 def rebuild_instance(node: base.Node, ctxt: Any, instance_uuid: str, image_ref: str,

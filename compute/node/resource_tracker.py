@@ -29,8 +29,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -41,6 +41,7 @@ from compute.virt import driver as virt_driver
 from compute.virt import model
 
 LOG = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 INCOMING = "incoming:"
 OUTGOING = "outgoing:"
@@ -119,12 +120,15 @@ class ResourceTracker:
     # -- claims ---------------------------------------------------------------
 
     def instance_claim(self, ctxt: Any, instance: Mapping[str, Any],
-                       limits: Mapping[str, Any] | None) -> None:
+                       limits: Mapping[str, Any] | None, report: bool = True) -> None:
         """Claim the instance's size (its row's size columns or flavor).
 
+        ``report=False``: the caller sends the report itself, along with its next
+        conductor call (:meth:`report_with`), or releases the claim.
         :raises: ComputeResourcesUnavailable when a limit would be exceeded.
         """
-        self._claim(ctxt, str(instance["uuid"]), Usage.of(_sized(instance)), limits)
+        self._claim(ctxt, str(instance["uuid"]), Usage.of(_sized(instance)), limits,
+                    report=report)
 
     def resize_claim(self, ctxt: Any, migration_uuid: str, flavor: Mapping[str, Any],
                      limits: Mapping[str, Any] | None) -> None:
@@ -161,7 +165,7 @@ class ResourceTracker:
             return dict(self._claims)
 
     def _claim(self, ctxt: Any, key: str, usage: Usage,
-               limits: Mapping[str, Any] | None) -> None:
+               limits: Mapping[str, Any] | None, report: bool = True) -> None:
         with self._lock:
             used = self._used() - self._claims.get(key, Usage())
             for limit_key, field, label in _LIMITS:
@@ -177,7 +181,8 @@ class ResourceTracker:
             self._set(key, usage)
         LOG.debug("Claimed %(usage)s for %(key)s on %(host)s",
                   {"usage": usage, "key": key, "host": self.host})
-        self.report(ctxt)
+        if report:
+            self.report(ctxt)
 
     def _set(self, key: str, usage: Usage) -> None:
         self._claims[key] = usage
@@ -257,6 +262,17 @@ class ResourceTracker:
             except Exception:
                 LOG.exception("Reporting the resources of %s failed", self.host)
                 return None
+
+    def report_with(self, send: Callable[[dict[str, Any]], _T]) -> _T:
+        """Send the current use inside another conductor call: ``send(report)``
+        must record ``report`` as :meth:`report` would (``compute_node_update``
+        of this host), e.g. ``ConductorAPI.instance_update(...,
+        node_resources=...)``. Serialized with the other reports; raises what
+        ``send`` raises."""
+        with self._report_lock:
+            if self._resources is None:
+                self._resources = self.driver.get_available_resource()
+            return send(self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:
         """The report as it would be sent now (needs one driver read before)."""

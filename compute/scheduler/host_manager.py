@@ -31,7 +31,7 @@ import datetime
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -119,6 +119,26 @@ class _Static:
     templates: list[HostState]
     key: tuple[Any, ...]
     read_at: float
+
+
+# The statements of every decision, built once (building one costs more than
+# running it on SQLite): the use per node, the pending moves, a placement.
+_INST = models.Instance
+_MIG = models.Migration
+_USE_BY_NODE = (sa.select(_INST.host, _INST.node, sa.func.count(_INST.id), sa.func.sum(_INST.vcpus),
+                          sa.func.sum(_INST.memory_mb),
+                          sa.func.sum(_INST.root_gb + _INST.ephemeral_gb))
+                .where(_INST.deleted == 0, _INST.host.is_not(None))
+                .group_by(_INST.host, _INST.node))
+_PENDING_MOVES = (sa.select(_MIG.source_compute, _MIG.source_node, _MIG.dest_compute,
+                            _MIG.dest_node, _INST.host, _INST.node, _INST.flavor,
+                            _INST.old_flavor, _INST.new_flavor)
+                  .join(_INST, _INST.uuid == _MIG.instance_uuid)
+                  .where(_INST.deleted == 0, _MIG.status.not_in(DONE_MIGRATION_STATUSES),
+                         _MIG.migration_type.in_(MOVE_TYPES)))
+_INSTANCES = cast(sa.Table, models.Instance.__table__)
+_PLACE = sa.update(_INSTANCES).where(_INSTANCES.c.uuid == sa.bindparam("w_uuid"),
+                                     _INSTANCES.c.deleted == 0)
 
 
 def _clone(template: HostState) -> HostState:
@@ -253,20 +273,9 @@ class HostManager:
         return _Static(templates, key, time.monotonic())
 
     def _use(self) -> dict[tuple[str, str], _Use]:
-        inst = models.Instance
-        mig = models.Migration
         with self.db.engine.connect() as conn:
-            rows = conn.execute(sa.select(
-                inst.host, inst.node, sa.func.count(inst.id), sa.func.sum(inst.vcpus),
-                sa.func.sum(inst.memory_mb), sa.func.sum(inst.root_gb + inst.ephemeral_gb))
-                .where(inst.deleted == 0, inst.host.is_not(None))
-                .group_by(inst.host, inst.node)).all()
-            moves = conn.execute(sa.select(
-                mig.source_compute, mig.source_node, mig.dest_compute, mig.dest_node,
-                inst.host, inst.node, inst.flavor, inst.old_flavor, inst.new_flavor)
-                .join(inst, inst.uuid == mig.instance_uuid)
-                .where(inst.deleted == 0, mig.status.not_in(DONE_MIGRATION_STATUSES),
-                       mig.migration_type.in_(MOVE_TYPES))).all()
+            rows = conn.execute(_USE_BY_NODE).all()
+            moves = conn.execute(_PENDING_MOVES).all()
         use: dict[tuple[str, str], _Use] = {}
         for host, node, count, vcpus, memory_mb, disk_gb in rows:
             use[(str(host), str(node or host))] = _Use(int(vcpus or 0), int(memory_mb or 0),
@@ -324,15 +333,14 @@ class HostManager:
     def claim_instances(self, placements: Sequence[tuple[str, str, str]]) -> set[str]:
         """Write ``(instance_uuid, host, node)`` into the live instance rows, in one
         transaction; returns the uuids that were found (a deleted instance is not)."""
-        inst = models.Instance
         now = base_models.utcnow()
         found = set()
         with self.db.writer() as session:
+            conn = session.connection()
             for instance_uuid, host, node in placements:
-                result = session.execute(
-                    sa.update(inst).where(inst.uuid == instance_uuid, inst.deleted == 0)
-                    .values(host=host, node=node, updated_at=now))
-                if getattr(result, "rowcount", 0):
+                result = conn.execute(_PLACE, {"w_uuid": instance_uuid, "host": host,
+                                               "node": node, "updated_at": now})
+                if result.rowcount:
                     found.add(instance_uuid)
         return found
 

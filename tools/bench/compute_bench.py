@@ -221,6 +221,11 @@ def boots(cloud: cfx.ComputeCloud, count: int, clients: int, network: str) -> No
         took, ", ".join("%s %.1f" % kv for kv in cpu.items()
                         if not kv[0].startswith("compute-node-")),
         len(cloud.node_hosts), nodes))
+    done = max(len(run.done), 1)
+    per_boot = {k: v * 1000 / done for k, v in cpu.items() if not k.startswith("compute-node-")}
+    per_boot["the nodes"] = nodes * 1000 / done
+    print("  CPU per boot (ms): %s; total %.1f" % (
+        ", ".join("%s %.1f" % kv for kv in per_boot.items()), sum(per_boot.values())))
     print_rss(cloud)
     run.delete_all(clients)
 

@@ -32,13 +32,6 @@ def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
     found.close()
 
 
-@pytest.fixture
-def node(cloud: fx.Cloud) -> node_manager.ComputeManager:
-    manager = cloud.add_node("node-1", vcpus=8, memory_mb=4096, local_gb=100)
-    manager.init_host()
-    return manager
-
-
 def _bdm(instance_uuid: str, source: str, boot_index: int | None = 0,
          **values: Any) -> dict[str, Any]:
     bdm = {"uuid": str(uuid.uuid4()), "instance_uuid": instance_uuid, "source_type": source,

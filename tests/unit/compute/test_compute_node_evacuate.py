@@ -4,7 +4,7 @@ node's guests kept over a clean restart."""
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,13 +21,6 @@ from tests.fixtures import compute_node as fx
 
 LIMITS = {"vcpu": 64.0, "memory_mb": 65536.0, "disk_gb": 1000.0}
 MIGRATION = "e7e7e7e7-0000-4000-8000-000000000001"
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
 
 
 def _node(cloud: fx.Cloud, host: str, driver: fake.FakeDriver | None = None

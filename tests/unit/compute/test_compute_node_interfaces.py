@@ -2,7 +2,7 @@
 then detach, the guest and the instance's network_info gain and lose the port."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from oslo_messaging.rpc import dispatcher as messaging
@@ -14,20 +14,6 @@ from compute.virt import fake
 from tests.fixtures import compute_node as fx
 
 LIMITS = {"memory_mb": 4096, "vcpus": 8, "disk_gb": 100}
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def node(cloud: fx.Cloud) -> node_manager.ComputeManager:
-    manager = cloud.add_node("node-1", vcpus=8, memory_mb=4096, local_gb=100)
-    manager.init_host()
-    return manager
 
 
 def _build(cloud: fx.Cloud, node: node_manager.ComputeManager) -> tuple[dict[str, Any], Any]:

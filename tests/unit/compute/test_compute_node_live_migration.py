@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,13 +21,6 @@ from tests.fixtures import compute_node as fx
 LIMITS = {"vcpu": 64.0, "memory_mb": 65536.0, "disk_gb": 1000.0}
 MIGRATION = "7b7b7b7b-0000-4000-8000-000000000001"
 BDM = "b0b0b0b0-0000-4000-8000-000000000001"
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
 
 
 def _node(cloud: fx.Cloud, host: str, **size: int) -> node_manager.ComputeManager:

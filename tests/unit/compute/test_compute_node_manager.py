@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from oslo_messaging.rpc import dispatcher as messaging
@@ -25,20 +25,6 @@ RETRY = {"retry": {"num_attempts": 1, "max_attempts": 3, "hosts": [["node-1", "n
                    "alternates": [{"host": "node-2", "node": "node-2", "limits": {}}]}}
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def node(cloud: fx.Cloud) -> node_manager.ComputeManager:
-    manager = cloud.add_node("node-1", vcpus=8, memory_mb=4096, local_gb=100)
-    manager.init_host()
-    return manager
 
 
 def _build(cloud: fx.Cloud, node: node_manager.ComputeManager, spec: dict[str, Any] | None = None,

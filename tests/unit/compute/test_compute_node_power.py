@@ -2,7 +2,7 @@
 the periodic power-state sync follows Nova's rules."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -14,13 +14,6 @@ from compute.virt import power_state
 from tests.fixtures import compute_node as fx
 
 LIMITS = {"vcpu": 64.0, "memory_mb": 65536.0, "disk_gb": 1000.0}
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
 
 
 @pytest.fixture

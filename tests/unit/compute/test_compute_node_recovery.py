@@ -2,9 +2,8 @@
 work is finished or failed with a fault, claims of dead builds are freed."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 
 from compute import states
 from compute.node import base
@@ -14,13 +13,6 @@ from compute.virt import power_state
 from tests.fixtures import compute_node as fx
 
 LIMITS = {"vcpu": 64.0, "memory_mb": 65536.0, "disk_gb": 1000.0}
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
 
 
 def _restart(cloud: fx.Cloud, driver: fake.FakeDriver) -> Any:

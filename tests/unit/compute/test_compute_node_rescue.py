@@ -30,13 +30,6 @@ def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
     found.close()
 
 
-@pytest.fixture
-def node(cloud: fx.Cloud) -> node_manager.ComputeManager:
-    manager = cloud.add_node("node-1", vcpus=8, memory_mb=4096, local_gb=100)
-    manager.init_host()
-    return manager
-
-
 def _driver(node: node_manager.ComputeManager) -> fake.FakeDriver:
     assert isinstance(node.driver, fake.FakeDriver)
     return node.driver

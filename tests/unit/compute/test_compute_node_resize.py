@@ -2,9 +2,8 @@
 snapshots and backups."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 
 from compute import states
 from compute.node import manager as node_manager
@@ -16,13 +15,6 @@ from tests.fixtures import compute_node as fx
 
 LIMITS = {"vcpu": 64.0, "memory_mb": 65536.0, "disk_gb": 1000.0}
 MIGRATION = "9a9a9a9a-0000-4000-8000-000000000001"
-
-
-@pytest.fixture
-def cloud(tmp_path: Any) -> Iterator[fx.Cloud]:
-    found = fx.Cloud(str(tmp_path))
-    yield found
-    found.close()
 
 
 def _node(cloud: fx.Cloud, host: str) -> node_manager.ComputeManager:
