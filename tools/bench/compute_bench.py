@@ -3,7 +3,7 @@
 scheduler decision time, daemon memory.
 
     python tools/bench/compute_bench.py [--servers 200] [--nodes 10] [--clients 4]
-        [--network auto|none|one] [--report-interval 10] [--hosts 1000]
+        [--rates 0,20] [--network auto|none|one] [--report-interval 10] [--hosts 1000]
         [--decisions 100] [--skip-boots] [--skip-scheduler]
 
 Boots (unless ``--skip-boots``): starts ``stratus-identity-api``, the image
@@ -14,14 +14,19 @@ made with ``rabbitmqctl``: run as root where RabbitMQ runs), the fixture of
 tests/functional/compute/conftest.py, with the daemons' heartbeats every
 ``--report-interval`` seconds (Nova's default 10; the functional tests' fixture
 beats every second, which costs the conductor and the nodes a heartbeat call per
-daemon per second). Then ``--clients`` threads POST
-``--servers`` servers (flavor 64 MiB / 1 vCPU / 1 GiB; networks ``none`` when
-the API offers microversion 2.37, else one shared network: ``--network``
-forces it) while one poller lists ``/servers/detail?status=BUILD`` every 0.1 s:
-a server is done when it leaves that list. Prints boots/s (servers over the
-time from the first POST to the last server done), API->ACTIVE p50/p99 (POST
-sent to first poll that saw it done; the poll period bounds the error), the
-POST latency, the ACTIVE/ERROR count, and the RSS of every daemon; then
+daemon per second).
+
+Then, for each of ``--rates``: ``--clients`` threads POST ``--servers`` servers
+as fast as they can (rate 0: a burst, the boot capacity; its p99 is mostly the
+burst's own queue: the last of 200 waits for 199 others) or the servers are
+POSTed open loop at that rate (the latency at that load: the aim's p99 < 3 s at
+20 boots/s); servers of flavor 64 MiB / 1 vCPU / 1 GiB, networks ``none`` when
+the API offers microversion 2.37, else one shared network (``--network`` forces
+it), while one poller lists ``/servers/detail?status=BUILD`` every 0.1 s: a
+server is done when it leaves that list. Prints boots/s (servers over the time
+from the first POST to the last server done), API->ACTIVE p50/p99 (POST sent to
+first poll that saw it done; the poll period bounds the error), the POST
+latency, the ACTIVE/ERROR count, and the RSS of every daemon; then
 deletes the servers and prints the delete rate.
 
 Scheduler (unless ``--skip-scheduler``), in process, no daemons:
@@ -198,18 +203,45 @@ class _Run:
             len(self.posted), took, len(self.posted) / took))
 
 
-def boots(cloud: cfx.ComputeCloud, count: int, clients: int, network: str) -> None:
+def boots(cloud: cfx.ComputeCloud, count: int, clients: int, network: str,
+          rates: list[float]) -> None:
     api = cloud.api(cloud.session())
     setup = _prepare(cloud, api, network)
-    print("booting %d servers with %d clients over %d nodes (networks: %s)" % (
-        count, clients, len(cloud.node_hosts), setup["network"]))
+    for rate in rates:
+        boot_run(cloud, api, setup, count, clients, rate)
+
+
+def boot_run(cloud: cfx.ComputeCloud, api: Any, setup: dict[str, Any], count: int,
+             clients: int, rate: float) -> None:
+    """One run of ``count`` boots: as fast as ``clients`` closed-loop clients post
+    (``rate`` 0: a burst, whose p99 is mostly the queue of the burst itself), or
+    open-loop at ``rate`` POSTs per second (the latency at that offered load)."""
+    if rate > 0:
+        print("booting %d servers at %.0f/s (open loop) over %d nodes (networks: %s)" % (
+            count, rate, len(cloud.node_hosts), setup["network"]))
+    else:
+        print("booting %d servers with %d clients (burst) over %d nodes (networks: %s)" % (
+            count, clients, len(cloud.node_hosts), setup["network"]))
     run = _Run(api, setup, count)
     poller = threading.Thread(target=run.poll, daemon=True)
     cpu_before = {name: cpu_seconds(pid) for name, pid in daemon_pids(cloud)}
     first = time.monotonic()
     poller.start()
-    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        list(pool.map(run.boot, range(count)))
+    if rate > 0:
+        def paced(i: int) -> float:
+            time.sleep(max(0.0, first + i / rate - time.monotonic()))
+            sent = time.monotonic()
+            run.boot(i)
+            return sent
+
+        # Enough threads that a slow POST never holds back the schedule.
+        with concurrent.futures.ThreadPoolExecutor(max(clients, 32)) as pool:
+            sent = list(pool.map(paced, range(count)))
+        print("  offered %.1f POSTs/s (last POST sent %.1f s after the first)" % (
+            (count - 1) / max(sent[-1] - first, 1e-9), sent[-1] - first))
+    else:
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            list(pool.map(run.boot, range(count)))
     poller.join(timeout=600)
     run.finished.set()
     took = time.monotonic() - first
@@ -226,6 +258,7 @@ def boots(cloud: cfx.ComputeCloud, count: int, clients: int, network: str) -> No
     per_boot["the nodes"] = nodes * 1000 / done
     print("  CPU per boot (ms): %s; total %.1f" % (
         ", ".join("%s %.1f" % kv for kv in per_boot.items()), sum(per_boot.values())))
+    print("  load average at the end: %.1f" % os.getloadavg()[0])
     print_rss(cloud)
     run.delete_all(clients)
 
@@ -345,6 +378,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=200)
     parser.add_argument("--nodes", type=int, default=10)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rates", default="0,20",
+                        help="comma-separated runs: 0 = a burst from --clients closed-loop "
+                             "clients, N = open loop at N POSTs/s")
     parser.add_argument("--network", choices=["auto", "none", "one"], default="auto")
     parser.add_argument("--report-interval", type=int, default=10,
                         help="seconds between the daemons' heartbeats")
@@ -378,7 +414,8 @@ def main() -> None:
         print("cloud of %d daemons up in %.1f s (state %s)" % (
             len(cloud.daemons) + 4, time.monotonic() - start, state))
         print_rss(cloud)
-        boots(cloud, args.servers, args.clients, args.network)
+        boots(cloud, args.servers, args.clients, args.network,
+              [float(r) for r in args.rates.split(",")])
     finally:
         if cloud is not None:
             cloud.stop()
