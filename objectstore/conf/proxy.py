@@ -22,10 +22,14 @@ OPTS: list[cfg.Opt] = [
     cfg.FloatOpt("error_suppression_interval", default=60.0, min=0,
                  help="Seconds an error-limited node is skipped (and over which its errors "
                       "are counted)."),
-    cfg.IntOpt("object_chunk_size", default=65536, min=1,
+    # 1 MiB rather than Swift's 64 KiB: fewer, larger reads and sends (a 256 MiB GET
+    # cost the proxy 0.5-0.6 instead of 0.8-1.0 ms of CPU per MB,
+    # tools/bench/objectstore_bench.py).
+    cfg.IntOpt("object_chunk_size", default=1048576, min=1,
                help="Bytes read at a time from a storage node."),
-    cfg.IntOpt("client_chunk_size", default=65536, min=1,
-               help="Bytes read at a time from a client's upload."),
+    cfg.IntOpt("client_chunk_size", default=1048576, min=1,
+               help="Bytes read at a time from a client's upload (the buffer each upload "
+                    "in progress holds)."),
     cfg.IntOpt("recheck_container_existence", default=60, min=0,
                help="Seconds the proxy trusts what it learned about a container (its "
                     "existence, ACLs, CORS settings) before asking again; its own writes "

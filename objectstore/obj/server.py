@@ -13,6 +13,7 @@ update (SLO reports the manifest's total size); ``X-Backend-Etag-Is-At`` and
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 import webob
 from oslo_config import cfg
 
-from objectstore.common import constraints, utils
+from objectstore.common import body, constraints, utils
 from objectstore.common.utils import Timestamp, normalize_etag
 from objectstore.obj import diskfile, expiring, ondisk, reading, updates
 
@@ -32,6 +33,8 @@ LOG = logging.getLogger(__name__)
 _ALLOWED = {"content-disposition", "content-encoding", "x-delete-at", "x-object-manifest",
             "x-static-large-object", "cache-control", "content-language", "expires",
             "x-robots-tag"}
+#: Threads running the background fdatasyncs of uploads in progress.
+SYNC_THREADS = 4
 _OVERRIDE_PREFIXES = ("x-backend-container-update-override-",
                       "x-object-sysmeta-container-update-override-")
 
@@ -71,12 +74,22 @@ class ObjectServer:
         self.mount_check = conf.objectstore.mount_check
         self.disk_chunk_size = opts.disk_chunk_size
         self.network_chunk_size = opts.network_chunk_size
+        self.sync_every = opts.mb_per_sync * 1024 * 1024
+        # The background fdatasyncs of large uploads (DiskFileWriter): a few at a
+        # time keep the disk busy; an upload never waits for a turn (a sync still
+        # queued when it ends is dropped).
+        self.sync_pool = concurrent.futures.ThreadPoolExecutor(
+            SYNC_THREADS, thread_name_prefix="object-sync")
         self.conn_timeout = opts.conn_timeout
         self.node_timeout = opts.node_timeout
         self.reclaim_age = opts.reclaim_age
         self.handlers: dict[str, Callable[[webob.Request], webob.Response]] = {
             "GET": self.do_get, "HEAD": self.do_get, "PUT": self.do_put,
             "POST": self.do_post, "DELETE": self.do_delete, "REPLICATE": self.do_replicate}
+
+    def close(self) -> None:
+        """Stop the background sync threads (once the server stopped serving)."""
+        self.sync_pool.shutdown(wait=True)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         req = webob.Request(environ)
@@ -172,23 +185,20 @@ class ObjectServer:
             meta.pop("X-Delete-At", None)
         return meta
 
-    def _read_body(self, req: webob.Request, content_length: int | None) -> Iterator[bytes]:
-        """The request body in network_chunk_size pieces (to EOF when chunked)."""
-        stream = req.environ["wsgi.input"]
-        remaining = content_length
-        while remaining is None or remaining > 0:
-            size = self.network_chunk_size if remaining is None else \
-                min(self.network_chunk_size, remaining)
+    def _read_body(self, req: webob.Request, content_length: int | None
+                   ) -> Iterator[memoryview | bytes]:
+        """The request body in network_chunk_size pieces (to EOF when chunked); each
+        piece is valid until the next is asked for (see :mod:`.body`)."""
+        chunks = body.iter_body(req.environ, content_length, self.network_chunk_size)
+        while True:
             try:
-                chunk = stream.read(size)
+                chunk = next(chunks, None)
             except (OSError, ValueError):
                 raise HTTPError(408, "Request body timed out")
-            if not chunk:
-                if remaining is None:
-                    return
+            except body.BodyShort:
                 raise HTTPError("499 Client Disconnect", "Body shorter than Content-Length")
-            if remaining is not None:
-                remaining -= len(chunk)
+            if chunk is None:
+                return
             yield chunk
 
     def _update_container(self, df: diskfile.DiskFile, req: webob.Request, op: str,
@@ -243,7 +253,7 @@ class ObjectServer:
         if req.headers.get("If-None-Match", "").strip() == "*" and existing is not None \
                 and not expired:
             raise HTTPError(412, "Object exists")
-        with df.writer(content_length) as writer:
+        with df.writer(content_length, self.sync_every, self.sync_pool) as writer:
             for chunk in self._read_body(req, content_length):
                 writer.write(chunk)
                 if writer.bytes_written > max_size:

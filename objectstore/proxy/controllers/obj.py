@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import webob
 
-from objectstore.common import backend, constraints
+from objectstore.common import backend, body, constraints
 from objectstore.common.utils import Timestamp
 from objectstore.proxy.controllers.base import (
     Controller, best_status, http_response, quorum_size, spread, status_line)
@@ -289,7 +289,7 @@ class ObjectController(Controller):
             self._send_to_all(conns, b"0\r\n\r\n")
         return sum(1 for _, c in conns if c is not None)
 
-    def _send_to_all(self, conns: list[list[Any]], data: bytes) -> None:
+    def _send_to_all(self, conns: list[list[Any]], data: bytes | memoryview) -> None:
         for entry in conns:
             node, conn = entry
             if conn is None:
@@ -301,30 +301,25 @@ class ObjectController(Controller):
                 conn.close()
                 entry[1] = None
 
-    def _client_chunks(self, length: int | None) -> Iterator[bytes]:
-        """The upload in chunks; raises ClientError on disconnect/timeout/too big."""
-        rfile = self.req.environ["wsgi.input"]
-        size = self.app.client_chunk_size
+    def _client_chunks(self, length: int | None) -> Iterator[memoryview | bytes]:
+        """The upload in chunks, each valid until the next is asked for (see
+        :mod:`objectstore.common.body`); raises ClientError on disconnect/timeout/too
+        big."""
+        chunks = body.iter_body(self.req.environ, length, self.app.client_chunk_size)
         limit = self.app.limits["max_file_size"]
-        remaining = length
         total = 0
-        while remaining is None or remaining > 0:
-            want = size if remaining is None else min(size, remaining)
+        while True:
             try:
-                chunk = rfile.read(want)
+                chunk = next(chunks, None)
             except socket.timeout:
                 raise ClientError(408) from None
-            except (OSError, ValueError):
+            except (OSError, ValueError, body.BodyShort):
                 raise ClientError(499) from None
-            if not chunk:
-                if remaining is not None:
-                    raise ClientError(499)
+            if chunk is None:
                 return
             total += len(chunk)
             if total > limit:
                 raise ClientError(413)
-            if remaining is not None:
-                remaining -= len(chunk)
             yield chunk
 
     def _collect(self, conns: list[list[Any]], reuse: bool = True) -> list[backend.Response]:

@@ -1,10 +1,12 @@
-"""An object store of real daemons, for the object store's functional and probe tests.
+"""An object store of real daemons, for the object store's functional and probe tests
+(and ``tools/bench/objectstore_bench.py --scratch-cluster``).
 
 :class:`ObjectStoreCloud` runs, on scratch state under one directory: three device
 directories (``d1``, ``d2``, ``d3``), rings built with ``stratus-manage objectstore
-ring`` (part power 6, 3 replicas, min_part_hours 0, one zone per device), the proxy
-(``stratus-objectstore-proxy``, keystone auth through a real identity daemon) and
-the storage servers. ``per_device=False`` runs one account,
+ring`` (part power 6, ``replicas`` replicas (3 by default), min_part_hours 0, one zone
+per device), the proxy (``stratus-objectstore-proxy``: keystone auth through a real
+identity daemon, or tempauth with its ``standalone`` pipeline when no identity daemon
+is given) and the storage servers. ``per_device=False`` runs one account,
 one container and one object server for all three devices (as a one-node install
 does); ``per_device=True`` runs one server of each kind per device, each on its own
 port, so that a test can take one replica's server down (the probe tests). Every
@@ -13,8 +15,10 @@ process is stopped by its pid.
 from __future__ import annotations
 
 import concurrent.futures
+import configparser
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -65,15 +69,31 @@ def md5_file(path: str) -> str:
     return digest.hexdigest()
 
 
-class ObjectStoreCloud:
-    """Proxy + storage servers on three devices, registered in ``identity``."""
+#: The tempauth user of a cloud without identity (account ``AUTH_<TEMPAUTH_ACCOUNT>``).
+TEMPAUTH_ACCOUNT = "bench"
+TEMPAUTH_USER = "tester"
 
-    def __init__(self, state: str, identity: IdentityCloud, per_device: bool = False,
-                 catalog: bool = True, extra_conf: str = "") -> None:
+
+class ObjectStoreCloud:
+    """Proxy + storage servers on three devices, registered in ``identity`` (or, when
+    ``identity`` is None, behind tempauth with one user of its own: :meth:`token`).
+
+    ``replicas`` (1 to 3) is the replica count of the three rings; ``threads`` the
+    worker threads of each storage server (None: the servers' default)."""
+
+    def __init__(self, state: str, identity: IdentityCloud | None, per_device: bool = False,
+                 catalog: bool = True, extra_conf: str = "", replicas: int = 3,
+                 threads: int | None = 8) -> None:
+        if not 1 <= replicas <= len(DEVICES):
+            raise ValueError("replicas must be 1 to %d" % len(DEVICES))
         self.state = state
         self.identity = identity
         self.per_device = per_device
         self.catalog = catalog
+        self.replicas = replicas
+        self.threads = threads
+        # tempauth's key when there is no identity daemon
+        self.tempauth_key = secrets.token_hex(8)
         self.etc = os.path.join(state, "etc")
         self.devices = os.path.join(state, "node")
         self.swift_dir = os.path.join(state, "rings")
@@ -95,7 +115,10 @@ class ObjectStoreCloud:
         try:
             self.conf = self._write_conf(extra_conf)
             self._build_rings()
-            self._register()
+            if identity is not None:
+                self._register()
+            else:
+                self.demo_account = "AUTH_" + TEMPAUTH_ACCOUNT
             for kind in KINDS:
                 for dev in self._server_devices():
                     self.start_server(kind, dev)
@@ -110,10 +133,29 @@ class ObjectStoreCloud:
         """The device whose port each server of one kind listens on."""
         return DEVICES if self.per_device else DEVICES[:1]
 
-    def _write_conf(self, extra: str) -> str:
+    def _write_paste(self) -> str:
+        """The repository's proxy-paste.ini; without identity, its ``standalone``
+        (tempauth) pipeline as ``main`` and this cloud's one tempauth user."""
+        source = os.path.join(REPO, "etc", "objectstore", "proxy-paste.ini")
         paste = os.path.join(self.etc, "proxy-paste.ini")
-        shutil.copy(os.path.join(REPO, "etc", "objectstore", "proxy-paste.ini"), paste)
-        ident = self.identity.url
+        if self.identity is not None:
+            shutil.copy(source, paste)
+            return paste
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(source)
+        parser.set("pipeline:main", "pipeline", parser.get("pipeline:standalone", "pipeline"))
+        for name, _value in parser.items("filter:tempauth"):
+            if name.startswith("user_"):
+                parser.remove_option("filter:tempauth", name)
+        parser.set("filter:tempauth", "user_%s_%s" % (TEMPAUTH_ACCOUNT, TEMPAUTH_USER),
+                   "%s .admin" % self.tempauth_key)
+        with open(paste, "w") as handle:
+            parser.write(handle)
+        return paste
+
+    def _write_conf(self, extra: str) -> str:
+        paste = self._write_paste()
         lines = [
             "[DEFAULT]", "state_path = %s" % self.state,
             "[api]", "bind_host = 127.0.0.1", "bind_port = %d" % self.port,
@@ -129,12 +171,17 @@ class ObjectStoreCloud:
         ]
         for kind in KINDS:
             lines += ["[%s_server]" % kind, "bind_host = 127.0.0.1",
-                      "bind_port = %d" % self.ports[kind][DEVICES[0]], "threads = 8"]
-        lines += [
-            "[keystone_authtoken]", "www_authenticate_uri = %s" % ident,
-            "auth_url = %s" % ident, "auth_type = password", "username = swift",
-            "password = %s" % SWIFT_PASSWORD, "project_name = service",
-            "user_domain_name = Default", "project_domain_name = Default", extra]
+                      "bind_port = %d" % self.ports[kind][DEVICES[0]]]
+            if self.threads is not None:
+                lines.append("threads = %d" % self.threads)
+        if self.identity is not None:
+            ident = self.identity.url
+            lines += [
+                "[keystone_authtoken]", "www_authenticate_uri = %s" % ident,
+                "auth_url = %s" % ident, "auth_type = password", "username = swift",
+                "password = %s" % SWIFT_PASSWORD, "project_name = service",
+                "user_domain_name = Default", "project_domain_name = Default"]
+        lines.append(extra)
         path = os.path.join(self.etc, "objectstore.conf")
         with open(path, "w") as handle:
             handle.write("\n".join(lines) + "\n")
@@ -160,7 +207,7 @@ class ObjectStoreCloud:
 
     def _build_ring(self, kind: str) -> None:
         builder = os.path.join(self.swift_dir, "%s.builder" % kind)
-        self.ring_manage("create", builder, "6", "3", "0")
+        self.ring_manage("create", builder, "6", str(self.replicas), "0")
         for zone, dev in enumerate(DEVICES, 1):
             self.ring_manage("add", builder, "r1z%d-127.0.0.1:%d/%s"
                              % (zone, self.ports[kind][dev], dev), "100")
@@ -174,19 +221,20 @@ class ObjectStoreCloud:
     def _register(self) -> None:
         """The service user, the catalog entry (``catalog``), the roles, a demo user
         and a user of another project (all found again when they exist)."""
+        identity = self._identity()
         if self.catalog:
-            register_service(self.identity, "object-store", "swift",
+            register_service(identity, "object-store", "swift",
                              self.url + "/v1/AUTH_%(project_id)s", "swift", SWIFT_PASSWORD)
         else:
-            make_user(self.identity, "service", "swift", SWIFT_PASSWORD,
+            make_user(identity, "service", "swift", SWIFT_PASSWORD,
                       roles=("admin", "service"))
-        sess = admin_session(self.identity)
+        sess = admin_session(identity)
         for role in ("member", "ResellerAdmin"):
-            _find_or_create(sess, self.identity, "role", role, {})
+            _find_or_create(sess, identity, "role", role, {})
         self.demo_project, self.demo_user = make_user(
-            self.identity, "os-demo", "os-demo", DEMO_PASSWORD)
+            identity, "os-demo", "os-demo", DEMO_PASSWORD)
         self.other_project, self.other_user = make_user(
-            self.identity, "os-other", "os-other", OTHER_PASSWORD)
+            identity, "os-other", "os-other", OTHER_PASSWORD)
         self.demo_account = "AUTH_" + self.demo_project
         self.other_account = "AUTH_" + self.other_project
 
@@ -259,18 +307,39 @@ class ObjectStoreCloud:
 
     # -- clients -------------------------------------------------------------
 
+    def _identity(self) -> IdentityCloud:
+        if self.identity is None:
+            raise RuntimeError("this object store runs without identity (tempauth)")
+        return self.identity
+
     def env(self, user: str = "os-demo", password: str = DEMO_PASSWORD,
             project: str | None = None) -> dict[str, str]:
+        """The environment of the ``swift``/``openstack`` clients: keystone's OS_*
+        variables, or without identity swift's ST_* ones for the tempauth user."""
+        if self.identity is None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
+            env.update(ST_AUTH=self.url + "/auth/v1.0",
+                       ST_USER="%s:%s" % (TEMPAUTH_ACCOUNT, TEMPAUTH_USER),
+                       ST_KEY=self.tempauth_key)
+            return env
         return self.identity.env(user, password, project or user)
 
     def other_env(self) -> dict[str, str]:
         return self.env("os-other", OTHER_PASSWORD)
 
     def token(self, user: str = "os-demo", password: str = DEMO_PASSWORD) -> str:
+        """A token of ``user`` (keystone), or of the tempauth user without identity."""
+        if self.identity is None:
+            status, headers, body = http("GET", self.url + "/auth/v1.0", {
+                "X-Auth-User": "%s:%s" % (TEMPAUTH_ACCOUNT, TEMPAUTH_USER),
+                "X-Auth-Key": self.tempauth_key})
+            if status // 100 != 2:
+                raise RuntimeError("tempauth login answered %d: %r" % (status, body[:200]))
+            return headers["X-Auth-Token"]
         from keystoneauth1 import session as ks_session
         from keystoneauth1.identity import v3
 
-        auth = v3.Password(auth_url=self.identity.auth_url, username=user,
+        auth = v3.Password(auth_url=self._identity().auth_url, username=user,
                            password=password, user_domain_id="default",
                            project_name=user, project_domain_id="default")
         return str(ks_session.Session(auth=auth).get_token())
