@@ -129,6 +129,13 @@ class MacAddressInUse(exception.Conflict):
                "%(mac)s is in use.")
 
 
+class ResourceChanged(exception.Conflict):
+    """A write found its row changed since it was read; ``retry_db`` runs the request
+    again, and only a row changing under every attempt reaches the caller."""
+    msg_fmt = ("The %(resource)s %(id)s was changed by other requests while this one "
+               "ran; retry it.")
+
+
 class IpAddressGenerationFailure(exception.Conflict):
     msg_fmt = "No more IP addresses available on network %(net_id)s."
 

@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
+import time
 from typing import Any, Iterator
 
 import sqlalchemy as sa
 from oslo_config import cfg
+from oslo_log import log as logging
 from sqlalchemy import event, orm
+
+LOG = logging.getLogger(__name__)
 
 
 def connection_url(conf: cfg.ConfigOpts, service: str) -> str:
@@ -48,8 +53,22 @@ def create_engine(url: str, busy_ms: int = 15000, pool_size: int = 10,
                             pool_pre_ping=True, pool_recycle=3600)
 
 
+def _caller() -> str:
+    """``file:line function`` of the code whose ``with db.writer()`` block is ending."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in (__file__, contextlib.__file__):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "unknown"
+    return "%s:%d %s" % (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
 class Database:
     """A service's database: ``with db.writer() as s`` / ``with db.reader() as s``."""
+
+    #: A writer transaction that took longer than this (waiting for the write lock
+    #: and holding it) is logged with a WARNING naming its caller.
+    slow_writer_seconds = 2.0
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -70,16 +89,26 @@ class Database:
     @contextlib.contextmanager
     def writer(self) -> Iterator[orm.Session]:
         lock = self._write_lock
-        with lock if lock is not None else contextlib.nullcontext():
-            session = self._factory()
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+        asked = got = done = time.monotonic()
+        try:
+            with lock if lock is not None else contextlib.nullcontext():
+                got = time.monotonic()
+                session = self._factory()
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+                finally:
+                    session.close()
+                    done = time.monotonic()
+        finally:
+            # Logged after the lock is released; otherwise this costs three clock reads.
+            if done - asked > self.slow_writer_seconds:
+                LOG.warning("Slow database write in %(caller)s: %(wait).3f s waiting for "
+                            "the write lock, %(held).3f s holding it",
+                            {"caller": _caller(), "wait": got - asked, "held": done - got})
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[orm.Session]:

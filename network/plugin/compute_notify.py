@@ -138,10 +138,8 @@ def install(core: Any, notifier: ComputeNotifier | None = None) -> ComputeNotifi
 
     @functools.wraps(delete)
     def delete_port(ctxt: Any, port_id: str, *args: Any, **kwargs: Any) -> Any:
-        try:
-            port = ports.get(ctxt, port_id)
-        except Exception:  # gone or invisible: the delete itself answers that
-            port = None
+        # None when gone or invisible: the delete itself answers that.
+        port = ports.device_of(ctxt, port_id)
         result = delete(ctxt, port_id, *args, **kwargs)
         if port is not None:
             notifier.data_changed(port, "network-vif-deleted")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import netaddr
 import sqlalchemy as sa
@@ -26,9 +26,10 @@ _AUTO_ADDRESS = ("slaac", "dhcpv6-stateless")
 class _InFlight:
     """Addresses this process is handing out in transactions not yet committed.
 
-    Concurrent requests in one server skip them instead of colliding on the
-    unique constraint and retrying; the constraint still guards everything
-    else (other server processes, races this misses).
+    Port creation chooses its addresses before it takes the write lock, so
+    concurrent requests in one server choose at once: they skip held addresses
+    instead of colliding on the unique constraint and retrying; the constraint
+    still guards everything else (other server processes, races this misses).
     """
 
     def __init__(self) -> None:
@@ -36,13 +37,27 @@ class _InFlight:
         self._held: dict[str, set[str]] = {}
         self._mine = threading.local()
 
-    def busy(self, subnet_id: str) -> set[str]:
+    def hold_one(self, subnet_id: str, ips: list[str],
+                 pick: Callable[[list[str]], str]) -> str | None:
+        """Hold the address ``pick`` chooses among ``ips`` not held yet, in one step
+        (two requests choosing at once never get the same); None if all are held."""
         with self._lock:
-            return set(self._held.get(subnet_id, ()))
+            held = self._held.get(subnet_id, set())
+            free = [ip for ip in ips if ip not in held]
+            if not free:
+                return None
+            chosen = pick(free)
+            self._held.setdefault(subnet_id, set()).add(chosen)
+        self._remember(subnet_id, chosen)
+        return chosen
 
     def hold(self, subnet_id: str, ip: str) -> None:
+        """Hold ``ip`` even if another request holds it too."""
         with self._lock:
             self._held.setdefault(subnet_id, set()).add(ip)
+        self._remember(subnet_id, ip)
+
+    def _remember(self, subnet_id: str, ip: str) -> None:
         held = getattr(self._mine, "held", None)
         if held is None:
             held = self._mine.held = []
@@ -201,37 +216,49 @@ def _windows(values: Iterator[int], size: int = 16,
 
 def next_free(s: orm.Session, subnet: models.Subnet, attempt: int,
               taken: set[str] | None = None) -> str | None:
-    """A free address of ``subnet``'s pools, held in flight until the transaction ends;
-    None when the pools are full."""
+    """A free address of ``subnet``'s pools (not in ``taken``), held in flight until
+    the transaction ends; None when the pools are full."""
     ranges = _ranges(subnet)
     if not ranges:
         return None
     make = ipaddress.IPv4Address if subnet.ip_version == 4 else ipaddress.IPv6Address
-    busy = IN_FLIGHT.busy(subnet.id) | (taken or set())
+    pick = _first if attempt == 0 else _one_of_first
+    taken = taken or set()
     start = CURSORS.get(subnet.id) or ranges[0][0]
-    candidates: list[str] = []
-    held: list[str] = []
+    free: list[str] = []
+    chosen = None
     for window in _windows(_cycle(ranges, start)):
         names = [str(make(v)) for v in window]
         used = set(s.scalars(sa.select(models.IPAllocation.ip_address).where(
             models.IPAllocation.network_id == subnet.network_id,
             models.IPAllocation.ip_address.in_(names))))
-        for ip in names:
-            if ip in used:
-                continue
-            (held if ip in busy else candidates).append(ip)
-        if candidates and (attempt == 0 or len(candidates) >= _CANDIDATES):
-            break
-    if not candidates:
+        free += [ip for ip in names if ip not in used and ip not in taken]
+        if attempt == 0 or len(free) >= _CANDIDATES:
+            # The first free one, or (racing again) one of the first free ones at
+            # random, unless requests in flight hold them all: then scan on.
+            chosen = IN_FLIGHT.hold_one(subnet.id, free, pick)
+            if chosen is not None:
+                break
+    if chosen is None and free:
+        chosen = IN_FLIGHT.hold_one(subnet.id, free, pick)
+    if chosen is None:
+        if not free:
+            return None
         # Everything free is held by requests in flight: try one of them (the
         # constraint decides), so a nearly full subnet still fills up.
-        candidates = held[:_CANDIDATES]
-        if not candidates:
-            return None
-    chosen = candidates[0] if attempt == 0 else random.choice(candidates)
-    IN_FLIGHT.hold(subnet.id, chosen)
+        chosen = pick(free)
+        IN_FLIGHT.hold(subnet.id, chosen)
     CURSORS.advance(subnet.id, int(make(chosen)) + 1)
     return chosen
+
+
+def _first(ips: list[str]) -> str:
+    return ips[0]
+
+
+def _one_of_first(ips: list[str]) -> str:
+    """After a lost race: spread the racers over the first free addresses."""
+    return random.choice(ips[:_CANDIDATES])
 
 
 def eui64(subnet: models.Subnet, mac: str) -> str:
@@ -329,10 +356,3 @@ def _automatic(s: orm.Session, network: models.Network, subnets: dict[str, model
         result.append({"subnet_id": sub.id, "ip_address": ip})
     return result
 
-
-def store(s: orm.Session, port_id: str, network_id: str,
-          ips: list[dict[str, str]]) -> None:
-    for item in ips:
-        s.add(models.IPAllocation(port_id=port_id, network_id=network_id,
-                                  subnet_id=item["subnet_id"],
-                                  ip_address=item["ip_address"]))

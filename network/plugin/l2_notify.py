@@ -95,15 +95,20 @@ def _port_create(notifier: Notifier, core: Any, func: Wrapped) -> Wrapped:
 
 
 def _port_update(notifier: Notifier, core: Any, func: Wrapped) -> Wrapped:
-    def wrapper(ctxt: Any, port_id: str, *args: Any, **kwargs: Any) -> Any:
-        try:
-            before = core.ports.get(ctxt, port_id)
-        except Exception:
-            before = None  # the update itself reports a missing or hidden port
-        port = func(ctxt, port_id, *args, **kwargs)
+    def wrapper(ctxt: Any, port_id: str, body: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only these keys change a port's membership: without them (a binding, a
+        # name) there is nothing to compare and no port to read first.
+        watched = isinstance(body, dict) and any(k in body for k in _MEMBERSHIP_KEYS)
+        before = None
+        if watched:
+            try:
+                before = core.ports.get(ctxt, port_id)
+            except Exception:
+                pass  # the update itself reports a missing or hidden port
+        port = func(ctxt, port_id, body, *args, **kwargs)
         notifier.port_update(ctxt, port_id)
-        if isinstance(port, dict) and (before is None
-                                       or _membership(before) != _membership(port)):
+        if watched and isinstance(port, dict) and (
+                before is None or _membership(before) != _membership(port)):
             old = set(before["security_groups"]) if before else set()
             notifier.member_updated(ctxt, sorted(old | set(port["security_groups"])))
         return port

@@ -93,18 +93,33 @@ class SecurityGroups(base.Component):
         s.flush()
         return group.id
 
-    def _ensure_default_for(self, ctxt: Any) -> None:
-        project = base.project_of(ctxt)
-        if not project:
-            return
+    def default_group(self, project_id: str) -> str:
+        """Like :meth:`ensure_default`, for callers outside a writing transaction: the
+        lookup is a read, and a missing group is created (and committed) in a
+        transaction of its own, so only the first request of a project writes."""
+        cached = self._defaults.get(project_id)
+        if cached is not None:
+            return cached
+        with self.db.reader() as s:
+            found = s.scalar(sa.select(models.DefaultSecurityGroup.security_group_id).where(
+                models.DefaultSecurityGroup.project_id == project_id))
         for attempt in range(5):
+            if found is not None:
+                break
             try:
                 with self.db.writer() as s:
-                    self.ensure_default(s, project)
-                return
+                    found = self.ensure_default(s, project_id)
             except sa_exc.IntegrityError:
                 if attempt == 4:
                     raise
+        assert found is not None
+        self._defaults[project_id] = found
+        return found
+
+    def _ensure_default_for(self, ctxt: Any) -> None:
+        project = base.project_of(ctxt)
+        if project:
+            self.default_group(project)
 
     # -- groups ----------------------------------------------------------------------
 
@@ -124,6 +139,24 @@ class SecurityGroups(base.Component):
         if row is None:
             raise exception.SecurityGroupNotFound(id=group_id)
         return row
+
+    def check_usable(self, s: orm.Session, ctxt: Any, group_ids: list[str],
+                     for_project: str) -> None:
+        """As :meth:`get_row` for each of ``group_ids``, in one query and without
+        loading the groups.
+
+        :raises: SecurityGroupNotFound for the first one ``ctxt`` may neither see
+            nor find in ``for_project``.
+        """
+        query = sa.select(models.SecurityGroup.id).where(
+            models.SecurityGroup.id.in_(group_ids))
+        if not base.is_admin(ctxt):
+            query = query.where(models.SecurityGroup.project_id.in_(
+                sorted({base.project_of(ctxt), for_project})))
+        found = set(s.scalars(query))
+        for group_id in group_ids:
+            if group_id not in found:
+                raise exception.SecurityGroupNotFound(id=group_id)
 
     def get(self, ctxt: Any, group_id: str) -> dict[str, Any]:
         self._ensure_default_for(ctxt)

@@ -5,71 +5,40 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import re
-from typing import Any, Iterator
+import threading
+import time
+from typing import Any
 
 import pytest
 
-from common import context
 from network import exception
 from network.plugin import ipam
 from network.plugin import ports as ports_mod
-from tests.fixtures import network as fx
-
-
-@pytest.fixture()
-def plugin(tmp_path: Any) -> Iterator[Any]:
-    conf = fx.make_conf(str(tmp_path))
-    plugin = fx.make_plugin(conf)
-    yield plugin
-    plugin.db.dispose()
-
-
-def _ctxt(project: str = "p1") -> Any:
-    ctxt = context.RequestContext(project_id=project, roles=["member"], overwrite=False)
-    ctxt.is_admin = False
-    return ctxt
-
-
-def _net_and_subnet(plugin: Any, ctxt: Any, cidr: str,
-                    pools: list[dict[str, str]] | None = None) -> tuple[str, str]:
-    net = plugin.networks.create(ctxt, {
-        "project_id": ctxt.project_id, "name": "n", "admin_state_up": True, "shared": False,
-        "router:external": False, "port_security_enabled": True, "mtu": 0})
-    sub = plugin.subnets.create(ctxt, {
-        "project_id": ctxt.project_id, "network_id": net["id"], "name": "", "ip_version": 4,
-        "cidr": cidr, "enable_dhcp": True, "allocation_pools": pools})
-    return net["id"], sub["id"]
-
-
-def _port(plugin: Any, ctxt: Any, net_id: str, **extra: Any) -> dict[str, Any]:
-    body = {"project_id": ctxt.project_id, "network_id": net_id, "name": "",
-            "admin_state_up": True}
-    body.update(extra)
-    return dict(plugin.ports.create(ctxt, body))
+from tests.unit.network.network_plugin_helpers import create_port, member_ctxt, net_and_subnet
 
 
 def test_allocation_order_exhaustion_and_release(plugin: Any) -> None:
-    ctxt = _ctxt()
-    net, sub = _net_and_subnet(plugin, ctxt, "10.0.0.0/29")
-    ips = [_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] for _ in range(5)]
+    ctxt = member_ctxt()
+    net, sub = net_and_subnet(plugin, ctxt, "10.0.0.0/29")
+    ips = [create_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] for _ in range(5)]
     assert ips == ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"]
     with pytest.raises(exception.IpAddressGenerationFailure) as err:
-        _port(plugin, ctxt, net)
+        create_port(plugin, ctxt, net)
     assert err.value.code == 409
     victim = [p for p in plugin.ports.get_all(ctxt)
               if p["fixed_ips"][0]["ip_address"] == "10.0.0.4"][0]
     plugin.ports.delete(ctxt, victim["id"])
-    assert _port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] == "10.0.0.4"
+    assert create_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] == "10.0.0.4"
     with pytest.raises(exception.IpAddressInUse):
-        _port(plugin, ctxt, net, fixed_ips=[{"subnet_id": sub, "ip_address": "10.0.0.2"}])
+        create_port(plugin, ctxt, net, fixed_ips=[{"subnet_id": sub, "ip_address": "10.0.0.2"}])
 
 
 def test_concurrent_allocation_never_duplicates(plugin: Any) -> None:
-    ctxt = _ctxt()
-    net, _sub = _net_and_subnet(plugin, ctxt, "10.1.0.0/24")
+    ctxt = member_ctxt()
+    net, _sub = net_and_subnet(plugin, ctxt, "10.1.0.0/24")
 
     def worker(_n: int) -> list[str]:
-        return [_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] for _ in range(8)]
+        return [create_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"] for _ in range(8)]
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         results = [ip for chunk in pool.map(worker, range(16)) for ip in chunk]
@@ -82,12 +51,12 @@ def test_concurrent_allocation_never_duplicates(plugin: Any) -> None:
 
 
 def test_concurrent_exhaustion_fails_cleanly(plugin: Any) -> None:
-    ctxt = _ctxt()
-    net, _sub = _net_and_subnet(plugin, ctxt, "10.2.0.0/28")  # 13 addresses
+    ctxt = member_ctxt()
+    net, _sub = net_and_subnet(plugin, ctxt, "10.2.0.0/28")  # 13 addresses
 
     def worker(_n: int) -> str:
         try:
-            return str(_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"])
+            return str(create_port(plugin, ctxt, net)["fixed_ips"][0]["ip_address"])
         except exception.IpAddressGenerationFailure:
             return "full"
 
@@ -124,3 +93,29 @@ def test_default_and_validated_pools() -> None:
 
 def test_sqlite_file_is_used(plugin: Any) -> None:
     assert os.path.exists(plugin.db.engine.url.database)
+
+
+def test_in_flight_hold_is_one_step() -> None:
+    """Requests choosing at once (before the write lock) never get the same address,
+    and an address is free again once its holder's transaction ended."""
+    flight = ipam._InFlight()
+    ips = ["10.5.0.2", "10.5.0.3"]
+    got: list[str | None] = []
+    done = threading.Event()
+
+    def choose() -> None:
+        got.append(flight.hold_one("sub", ips, lambda free: free[0]))
+        done.wait(5)
+        flight.release_mine()
+
+    threads = [threading.Thread(target=choose) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    while len(got) < 3:
+        time.sleep(0.01)
+    assert sorted(got, key=str) == ["10.5.0.2", "10.5.0.3", None]
+    assert flight.hold_one("sub", ips, lambda free: free[0]) is None
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert flight.hold_one("sub", ips, lambda free: free[0]) == "10.5.0.2"
