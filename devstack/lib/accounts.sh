@@ -69,10 +69,26 @@ for a in json.load(sys.stdin):
     return 0
 }
 
+# _password_works NAME PASSWORD: true if Default-domain user NAME authenticates
+# with PASSWORD (an unscoped token, one request).
+_password_works() {
+    local body
+    body=$("$STRATUS_VENV/bin/python" -c '
+import json, sys
+print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": sys.argv[1], "domain": {"name": "Default"}, "password": sys.argv[2]}}}}}))
+' "$1" "$2") || return 1
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X POST \
+        -H 'Content-Type: application/json' --data-binary @- \
+        "$IDENTITY_LOCAL_URL/v3/auth/tokens" <<<"$body" 2>>"$STACK_LOG")" = 201 ]
+}
+
 # _ensure_user NAME PROJECT PASSWORD EXISTING_USERS
+# An existing user whose password still works is left alone: setting it again
+# would revoke the user's tokens (a re-run must not log the services out).
 _ensure_user() {
     if grep -qxF "$1" <<<"$4"; then
-        quiet admin_openstack user set --password "$3" "$1"
+        _password_works "$1" "$3" || quiet admin_openstack user set --password "$3" "$1"
     else
         info "creating user $1"
         quiet admin_openstack user create --domain Default --project "$2" --password "$3" "$1"
