@@ -94,7 +94,12 @@ if [ -f "$TEMPEST_TOOLS/tempest.conf.template" ] && [ -x "$TEMPEST_TOOLS/run_tem
     set_available
     LIST=$OUT_DIR/tests.txt
     if [ -n "$REGEX" ]; then
-        (cd "$OUT_DIR" && "$TEMPEST_VENV/bin/tempest" run --config-file "$CONF" --list-tests --regex "$REGEX") |
+        # Listing needs a Tempest workspace (a .stestr.conf) to run in.
+        [ -f "$OUT_DIR/list-workspace/.stestr.conf" ] ||
+            "$TEMPEST_VENV/bin/tempest" init "$OUT_DIR/list-workspace" >>"$OUT_DIR/render.log" 2>&1 ||
+            fail "tempest init $OUT_DIR/list-workspace failed (see $OUT_DIR/render.log)"
+        (cd "$OUT_DIR/list-workspace" &&
+            "$TEMPEST_VENV/bin/tempest" run --config-file "$CONF" --list-tests --regex "$REGEX") |
             grep '^tempest\.' >"$LIST" || true
     else
         grep -E "^tempest\.api\.($packages)\." "$TEMPEST_TOOLS/acceptance_core_dev.txt" >"$LIST" || true
