@@ -114,13 +114,19 @@ def project() -> str:
     return uuid.uuid4().hex
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    env = Cloud(tmp_path_factory.mktemp("cloud"))
+def running_cloud(factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """A :class:`Cloud` for one test module (the modules' ``cloud`` fixtures),
+    stopped when the module is done."""
+    env = Cloud(factory.mktemp("cloud"))
     try:
         yield env
     finally:
         env.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    yield from running_cloud(tmp_path_factory)
 
 
 def test_networks_and_subnets_as_the_user(cloud: Cloud) -> None:

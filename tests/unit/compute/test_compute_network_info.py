@@ -18,18 +18,15 @@ from compute import network_info as ni
 from compute.clients import network as neutron
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_compute_clients_network import ADMIN_ROLES, Cloud, project  # noqa: E402
+from test_compute_clients_network import (  # noqa: E402
+    ADMIN_ROLES, Cloud, project, running_cloud)
 
 HOST = "node-1"
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    env = Cloud(tmp_path_factory.mktemp("cloud"))
-    try:
-        yield env
-    finally:
-        env.stop()
+    yield from running_cloud(tmp_path_factory)
 
 
 def instance(proj: str, **extra: Any) -> dict[str, Any]:
