@@ -188,6 +188,20 @@ def list_subnets(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None
 _SUBNET_CACHE = clients.RecordCache(CACHE_SECONDS, size=1024)
 
 
+def _cached(cache: clients.RecordCache, ids: list[str]
+            ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of ``ids`` that ``cache`` keeps, and the ids it does not."""
+    hits: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for record_id in ids:
+        hit = cache.get(None, record_id)
+        if hit is None:
+            missing.append(record_id)
+        else:
+            hits.append(hit)
+    return hits, missing
+
+
 def get_subnets(conf: cfg.ConfigOpts, ctxt: Any, subnet_ids: list[str],
                 cached: bool = False) -> list[dict[str, Any]]:
     """The subnets of these ids, with the service's credentials; an id the network
@@ -196,14 +210,8 @@ def get_subnets(conf: cfg.ConfigOpts, ctxt: Any, subnet_ids: list[str],
     ask once), the ones not kept asked for in one list request."""
     if not cached:
         return list_subnets(conf, ctxt, {"id": subnet_ids}, admin=True)
-    found: list[dict[str, Any]] = []
-    missing: list[str] = []
-    for subnet_id in subnet_ids:
-        hit = _SUBNET_CACHE.get(None, subnet_id)
-        if hit is None:
-            missing.append(subnet_id)
-        else:
-            found.append(hit)
+    hits, missing = _cached(_SUBNET_CACHE, subnet_ids)
+    found = list(hits)
     if missing:
         for subnet in list_subnets(conf, ctxt, {"id": missing}, admin=True):
             _SUBNET_CACHE.put(None, str(subnet["id"]), subnet)
@@ -225,14 +233,8 @@ def list_dhcp_ports(conf: cfg.ConfigOpts, ctxt: Any, network_ids: list[str],
     if not cached:
         return list_ports(conf, ctxt, {"network_id": network_ids, "device_owner": DHCP_OWNER},
                           admin=True)
-    found: list[dict[str, Any]] = []
-    missing: list[str] = []
-    for network_id in network_ids:
-        hit = _DHCP_CACHE.get(None, network_id)
-        if hit is None:
-            missing.append(network_id)
-        else:
-            found.extend(hit["ports"])
+    hits, missing = _cached(_DHCP_CACHE, network_ids)
+    found = [port for hit in hits for port in hit["ports"]]
     if missing:
         ports = list_ports(conf, ctxt, {"network_id": missing, "device_owner": DHCP_OWNER},
                            admin=True)
