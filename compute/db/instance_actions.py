@@ -43,8 +43,13 @@ class Executor(Protocol):
     def execute(self, statement: Any, parameters: Any = ...) -> Any: ...
 
 
+# How the compute database's times travel (RPC, API views); compute.db.instances
+# re-exports both.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
 def isotime(value: datetime.datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value is not None else None
+    return value.strftime(TIME_FORMAT) if value is not None else None
 
 
 def start(conn: Executor, instance_uuid: str, action: str, request_id: str,

@@ -27,15 +27,12 @@ from compute.db import models
 
 # Sentinel: "do not check the task state" (None is a real expected value).
 ANY = object()
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+TIME_FORMAT = instance_actions.TIME_FORMAT
+isotime = instance_actions.isotime
 _TIME_COLUMNS = ("created_at", "updated_at", "launched_at", "terminated_at", "deleted_at")
 # Columns a caller may not set through update().
 _READ_ONLY = frozenset(("id", "uuid", "created_at", "deleted"))
 _COLUMNS = frozenset(c.name for c in models.Instance.__table__.columns)
-
-
-def isotime(value: datetime.datetime | None) -> str | None:
-    return value.strftime(TIME_FORMAT) if value is not None else None
 
 
 def parse_isotime(value: str | datetime.datetime | None) -> datetime.datetime | None:
