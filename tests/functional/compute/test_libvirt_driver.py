@@ -18,10 +18,12 @@ again with the new size and the same tap, checked from inside), reverted (the
 old size and disks back), then resized again and confirmed.
 
 libvirtd and virtlogd are started (in the foreground, as children) only when
-not already running, and stopped by pid; dnsmasq too; the bridge is deleted.
+not already running, shared with the other test workers' modules, and stopped by
+pid once none uses them; dnsmasq is stopped too; the bridge is deleted.
 """
 from __future__ import annotations
 
+import fcntl
 import http.server
 import ipaddress
 import os
@@ -45,6 +47,7 @@ SCRIPT = os.path.join(REPO, "devstack", "lib", "guest_image.sh")
 METADATA_IP = "169.254.169.254"
 BOOT_TIMEOUT = 120.0
 VIRTLOGD_SOCK = "/run/libvirt/virtlogd-sock"
+LIBVIRTD_LOCK = os.path.join(tempfile.gettempdir(), "stratus-test-libvirtd.lock")
 
 
 def _skip_reason() -> str | None:
@@ -101,30 +104,57 @@ def _libvirtd_answers() -> bool:
     return True
 
 
+def _start_missing(logs: Any) -> list[subprocess.Popen[bytes]]:
+    """Start virtlogd and libvirtd (foreground children) where they do not answer."""
+    started: list[subprocess.Popen[bytes]] = []
+    if not _answers(VIRTLOGD_SOCK):
+        with open(logs / "virtlogd.log", "wb") as log:
+            started.append(subprocess.Popen(["virtlogd"], stdout=log, stderr=log,
+                                            start_new_session=True))
+    if not _libvirtd_answers():
+        with open(logs / "libvirtd.log", "wb") as log:
+            started.append(subprocess.Popen(["libvirtd"], stdout=log, stderr=log,
+                                            start_new_session=True))
+        deadline = time.monotonic() + 60
+        while not _libvirtd_answers():
+            if time.monotonic() > deadline or started[-1].poll() is not None:
+                for proc in reversed(started):
+                    _stop(proc, signal.SIGTERM)
+                pytest.fail("libvirtd did not answer within 60 s:\n"
+                            + (logs / "libvirtd.log").read_text()[-2000:])
+            time.sleep(0.2)
+    return started
+
+
 @pytest.fixture(scope="module")
 def libvirtd(tmp_path_factory: Any) -> Iterator[None]:
-    """virtlogd and libvirtd, started here (foreground children) when not running."""
-    started: list[subprocess.Popen[bytes]] = []
+    """virtlogd and libvirtd, started here (foreground children) when not running.
+
+    Modules on other test workers use the same daemons, so they are shared
+    through a lock file: every user holds a shared lock while it needs them;
+    they are started under the exclusive lock (never two libvirtds), and the
+    module that started them takes the exclusive lock again before stopping
+    them, i.e. waits until no other worker is still using them.
+    """
     logs = tmp_path_factory.mktemp("libvirtd")
-    try:
-        if not _answers(VIRTLOGD_SOCK):
-            with open(logs / "virtlogd.log", "wb") as log:
-                started.append(subprocess.Popen(["virtlogd"], stdout=log, stderr=log,
-                                                start_new_session=True))
-        if not _libvirtd_answers():
-            with open(logs / "libvirtd.log", "wb") as log:
-                started.append(subprocess.Popen(["libvirtd"], stdout=log, stderr=log,
-                                                start_new_session=True))
-            deadline = time.monotonic() + 60
-            while not _libvirtd_answers():
-                if time.monotonic() > deadline or started[-1].poll() is not None:
-                    pytest.fail("libvirtd did not answer within 60 s:\n"
-                                + (logs / "libvirtd.log").read_text()[-2000:])
-                time.sleep(0.2)
-        yield
-    finally:
-        for proc in reversed(started):
-            _stop(proc, signal.SIGTERM)
+    started: list[subprocess.Popen[bytes]] = []
+    with open(LIBVIRTD_LOCK, "a") as lock:
+        try:
+            while True:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                started += _start_missing(logs)
+                # Going from exclusive to shared is not atomic: a stopper may
+                # slip in between, so look again once shared.
+                fcntl.flock(lock, fcntl.LOCK_SH)
+                if _answers(VIRTLOGD_SOCK) and _libvirtd_answers():
+                    break
+            yield
+        finally:
+            if started:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                for proc in reversed(started):
+                    _stop(proc, signal.SIGTERM)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
