@@ -14,6 +14,7 @@ from cryptography.x509 import oid
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
+from common import exception as common_exception
 from common.db import engine
 from compute import exception
 from compute import ssh_keys
@@ -74,12 +75,25 @@ class KeypairService:
         self.conf = conf
         self.db = db
 
-    def list(self, user_id: str) -> list[dict[str, Any]]:
+    def list(self, user_id: str, limit: int | None = None,
+             marker: str | None = None) -> list[dict[str, Any]]:
+        """The user's key pairs by name; one page of them after the one named
+        ``marker`` (microversion 2.35).
+
+        :raises: Invalid (400) for a ``marker`` the user has no key pair of.
+        """
+        query = (sa.select(models.KeyPair).where(models.KeyPair.user_id == user_id)
+                 .order_by(models.KeyPair.name))
         with self.db.reader() as session:
-            rows = session.scalars(sa.select(models.KeyPair)
-                                   .where(models.KeyPair.user_id == user_id)
-                                   .order_by(models.KeyPair.name)).all()
-            return [_as_dict(r) for r in rows]
+            if marker is not None:
+                found = session.scalar(sa.select(models.KeyPair.id).where(
+                    models.KeyPair.user_id == user_id, models.KeyPair.name == marker))
+                if found is None:
+                    raise common_exception.Invalid("Marker %s could not be found." % marker)
+                query = query.where(models.KeyPair.name > marker)
+            if limit is not None:
+                query = query.limit(limit)
+            return [_as_dict(r) for r in session.scalars(query).all()]
 
     def get(self, user_id: str, name: str) -> dict[str, Any]:
         with self.db.reader() as session:

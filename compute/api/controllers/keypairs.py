@@ -2,12 +2,14 @@
 
 From 2.2 key pairs have a ``type`` (``ssh`` or ``x509``), a create answers 201
 and a delete 204; from 2.10 an admin names another user (``user_id`` in the
-query, or in the body of a create).
+query, or in the body of a create); from 2.35 the list is paged (``limit``,
+``marker``: a key pair's name) with a ``keypairs_links`` next link.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from common.wsgi import pagination
 from common.wsgi import request as wsgi_request
 from common.wsgi import validation
 from compute.api import microversion
@@ -44,10 +46,22 @@ class KeypairsController:
     def index(self, req: Request) -> Any:
         user_id = self._user(req)
         req.context.can("os_compute_api:os-keypairs:index", self._target(req, user_id))
-        items = self.keypairs.list(user_id)
-        return wsgi_request.json_response(
-            {"keypairs": [{"keypair": self._typed(req, views.keypair_summary(k), k)}
-                          for k in items]})
+        paged = microversion.of(req) >= (2, 35)
+        limit: int | None = None
+        marker: str | None = None
+        if paged:
+            limit, marker = pagination.limit_and_marker(req.GET,
+                                                        self.app.conf.compute_api.max_limit)
+        items = self.keypairs.list(user_id, limit=limit, marker=marker)
+        body: dict[str, Any] = {
+            "keypairs": [{"keypair": self._typed(req, views.keypair_summary(k), k)}
+                         for k in items]}
+        # As Nova: a next link when the page is as long as the limit the caller gave.
+        if paged and items and "limit" in req.GET and len(items) == int(req.GET["limit"]):
+            path = views.Links(req, self.app.conf.api.public_endpoint).versioned
+            body["keypairs_links"] = [{"rel": "next", "href": pagination.next_link(
+                path + "/os-keypairs", req.GET, items[-1]["name"])}]
+        return wsgi_request.json_response(body)
 
     def show(self, req: Request, name: str) -> Any:
         user_id = self._user(req)
