@@ -11,6 +11,7 @@ per port, in the order the networks were requested::
 
     {"id": port_id, "address": mac, "type": "bridge", "devname": "tap" + port_id[:11],
      "active": status == "ACTIVE", "preserve_on_delete": bool, "vnic_type": "normal",
+     "tag": device tag (only when the request tagged the network or port, 2.32),
      "details": binding:vif_details, "profile": binding:profile, "meta": {},
      "network": {"id", "label": name, "bridge": "brq" + network_id[:11], "mtu",
                  "injected": False, "meta": {"tenant_id", "mtu"},
@@ -293,6 +294,9 @@ def allocate_for_instance(conf: cfg.ConfigOpts, ctxt: Any, instance: dict[str, A
         # A port created just now has no floating IP: only adopted ones are looked up.
         info = _build(conf, ctxt, ports, {port_id: True for port_id in adopted}, networks,
                       floating_for=adopted, cached=True)
+        for vif, (req, _existing) in zip(info, plan, strict=True):
+            if req.get("tag"):
+                vif["tag"] = str(req["tag"])
     except Exception:
         LOG.warning("Allocating ports for instance %(uuid)s failed; rolling back "
                     "%(created)s created and %(adopted)s adopted ports",
@@ -407,7 +411,12 @@ def get_instance_nw_info(conf: cfg.ConfigOpts, ctxt: Any, instance_uuid: str,
     ports.sort(key=lambda p: (order.get(p["id"], len(order)), p.get("created_at") or "",
                               p["id"]))
     preserve = {vif["id"]: bool(vif.get("preserve_on_delete")) for vif in current or []}
-    return _build(conf, ctxt, ports, preserve, {})
+    info = _build(conf, ctxt, ports, preserve, {})
+    tags = {vif["id"]: vif["tag"] for vif in current or [] if vif.get("tag")}
+    for vif in info:
+        if vif["id"] in tags:
+            vif["tag"] = tags[vif["id"]]
+    return info
 
 
 # -- the network_info model -------------------------------------------------------------

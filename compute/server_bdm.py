@@ -172,6 +172,18 @@ def image_root(image_id: str) -> dict[str, Any]:
             "device_type": "disk", "volume_type": None, "tag": None}
 
 
+def tagged_block_devices(db: engine.Database, instance_uuid: str) -> list[dict[str, Any]]:
+    """The instance's tagged mappings (``tag``, ``volume_id``, ``device_name``,
+    ``disk_bus``, ``boot_index``), boot order first: what the metadata service
+    lists as the instance's ``devices``."""
+    bdm = models.BlockDeviceMapping
+    query = (sa.select(bdm.tag, bdm.volume_id, bdm.device_name, bdm.disk_bus, bdm.boot_index)
+             .where(bdm.instance_uuid == instance_uuid, bdm.tag.is_not(None))
+             .order_by(sa.func.coalesce(bdm.boot_index, 1 << 30), bdm.id))
+    with db.reader() as session:
+        return [dict(row._mapping) for row in session.execute(query)]
+
+
 class BlockDeviceWriter:
     """Checks the volumes of a request and writes an instance's mappings."""
 

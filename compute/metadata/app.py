@@ -29,9 +29,11 @@ import webob.dec
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from common.db import engine
 from common.wsgi.middleware import healthcheck
 from common.wsgi.middleware import request_id
 from compute import exception
+from compute import server_bdm
 from compute.metadata import content
 
 LOG = logging.getLogger(__name__)
@@ -42,7 +44,10 @@ _PASSWORD_PATHS = frozenset("openstack/%s/password" % v
 
 
 class Store(Protocol):
-    """What the app needs of :class:`compute.db.instances.InstanceStore`."""
+    """What the app needs of :class:`compute.db.instances.InstanceStore` (its
+    database too: the tagged block devices are read from it)."""
+
+    db: engine.Database
 
     def get(self, instance_uuid: str, read_deleted: bool = False) -> dict[str, Any]: ...
 
@@ -116,7 +121,9 @@ class MetadataApp:
         md = self.cache.get(instance_uuid)
         if md is None:
             instance = self.store.get(instance_uuid)
-            md = content.InstanceMetadata(instance, content.settings_from_conf(self.conf))
+            md = content.InstanceMetadata(
+                instance, content.settings_from_conf(self.conf),
+                block_devices=server_bdm.tagged_block_devices(self.store.db, instance_uuid))
             self.cache.put(md)
         return md
 

@@ -183,13 +183,60 @@ def _json(data: Any) -> bytes:
     return json.dumps(data).encode("utf-8")
 
 
+# The ``bus`` Nova's device metadata names for a disk bus (a virtio disk is a PCI
+# device), and the bus a device name's prefix implies when the mapping names none.
+_DISK_BUSES = {"virtio": "pci", "scsi": "scsi", "ide": "ide", "usb": "usb", "xen": "xen",
+               "sata": "scsi"}
+_NAME_BUSES = (("xvd", "xen"), ("vd", "virtio"), ("sd", "scsi"), ("hd", "ide"))
+
+
+def _disk_bus(mapping: Mapping[str, Any], name: str) -> str | None:
+    bus = mapping.get("disk_bus")
+    if not bus:
+        bus = next((b for prefix, b in _NAME_BUSES if name.startswith(prefix)), None)
+    return _DISK_BUSES.get(str(bus)) if bus else None
+
+
+def device_metadata(network_info: Sequence[Mapping[str, Any]],
+                    block_devices: Sequence[Mapping[str, Any]],
+                    root_device_name: str | None = None) -> list[dict[str, Any]]:
+    """meta_data.json ``devices`` (Nova's device role tagging, 2.32/2.42): one
+    entry per tagged NIC (``type`` nic, ``mac``, ``tags``) then per tagged block
+    device (``type`` disk, ``serial``: the volume id, ``path``: its device in the
+    guest, ``bus`` when known, ``tags``), in request order. Untagged devices are
+    not listed; no bus address is known here, so none is given."""
+    devices: list[dict[str, Any]] = []
+    for vif in network_info:
+        if vif.get("tag"):
+            devices.append({"type": "nic", "mac": vif.get("address"), "tags": [vif["tag"]]})
+    for mapping in block_devices:
+        if not mapping.get("tag"):
+            continue
+        name = str(mapping.get("device_name") or "")
+        if not name and mapping.get("boot_index") == 0:
+            name = str(root_device_name or "")
+        name = name.removeprefix("/dev/")
+        device: dict[str, Any] = {"type": "disk", "serial": mapping.get("volume_id"),
+                                  "path": "/dev/" + name if name else None}
+        bus = _disk_bus(mapping, name)
+        if bus:
+            device["bus"] = bus
+        device["tags"] = [mapping["tag"]]
+        devices.append(device)
+    return devices
+
+
 class InstanceMetadata:
     """Every metadata document of one instance (built once; cheap to keep)."""
 
     def __init__(self, instance: Mapping[str, Any], settings: Settings | None = None,
-                 content: Sequence[tuple[str, bytes]] = ()) -> None:
+                 content: Sequence[tuple[str, bytes]] = (),
+                 block_devices: Sequence[Mapping[str, Any]] = ()) -> None:
         """:param content: injected files ``(guest path, data)``, listed in
-            meta_data.json ``files`` and served under ``openstack/content/``."""
+            meta_data.json ``files`` and served under ``openstack/content/``.
+        :param block_devices: the instance's block device mappings (their
+            ``tag``, ``volume_id``, ``device_name``, ``disk_bus``, ``boot_index``):
+            the tagged ones are listed in meta_data.json ``devices``."""
         self.instance = dict(instance)
         self.settings = settings or Settings()
         self.uuid = str(self.instance["uuid"])
@@ -199,6 +246,8 @@ class InstanceMetadata:
         self.random_seed = base64.b64encode(os.urandom(512)).decode("ascii")
         self.content = {"%04d" % i: (path, data) for i, (path, data) in enumerate(content)}
         self.network_info = list(self.instance.get("network_info") or [])
+        self.devices = device_metadata(self.network_info, block_devices,
+                                       self.instance.get("root_device_name"))
 
     # -- shared facts
     @property
@@ -245,7 +294,7 @@ class InstanceMetadata:
         if version >= LIBERTY:
             data["project_id"] = self.project_id
         if version >= NEWTON_ONE:
-            data["devices"] = []
+            data["devices"] = [dict(device) for device in self.devices]
         return data
 
     def network_data(self) -> dict[str, Any]:

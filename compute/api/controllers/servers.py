@@ -151,8 +151,7 @@ class ServersController:
         ctxt = req.context
         ctxt.can("os_compute_api:servers:create", own_target(req))
         version = microversion.of(req)
-        body = validation.validate(req.parsed_json(),
-                                   schema.CREATE_V219 if version >= (2, 19) else schema.CREATE)
+        body = validation.validate(req.parsed_json(), schema.create(version))
         result = self.builder.create(ctxt, self._request(body))
         if boolean(body["server"].get("return_reservation_id", False)):
             return wsgi_request.json_response({"reservation_id": result.reservation_id},

@@ -1,5 +1,12 @@
 """Request bodies of servers, their actions, metadata, tags and external events
-(Nova's schemas; ``*_V219`` add ``description``)."""
+(Nova's schemas; ``*_V219`` add ``description``).
+
+Server create per microversion (:func:`create`): 2.19 adds ``description``;
+2.32 a device ``tag`` on each ``networks`` item and ``block_device_mapping_v2``
+item; 2.33 drops it again from block devices and 2.37 from networks (Nova's
+regression), 2.42 restores both; 2.37 makes ``networks`` required, a list (of
+items whose ``uuid`` must be a UUID) or ``"auto"`` / ``"none"``.
+"""
 from __future__ import annotations
 
 import copy
@@ -128,6 +135,33 @@ CREATE: dict[str, Any] = {
     "required": ["server"],
     "additionalProperties": False}
 CREATE_V219 = _with(CREATE, "server", description=DESCRIPTION)
+
+
+def _create_at(version: tuple[int, int]) -> dict[str, Any]:
+    found = copy.deepcopy(CREATE_V219 if version >= (2, 19) else CREATE)
+    server = found["properties"]["server"]
+    network = server["properties"]["networks"]["items"]
+    if (2, 32) <= version < (2, 37) or version >= (2, 42):
+        network["properties"]["tag"] = TAG
+    if version == (2, 32) or version >= (2, 42):
+        server["properties"]["block_device_mapping_v2"]["items"]["properties"]["tag"] = TAG
+    if version >= (2, 37):
+        network["properties"]["uuid"] = UUID
+        server["properties"]["networks"] = {"oneOf": [
+            server["properties"]["networks"], {"type": "string", "enum": ["none", "auto"]}]}
+        server["required"] = server["required"] + ["networks"]
+    return found
+
+
+# The versions at which the create schema changes, each with its schema (built
+# once: validators are cached per schema object).
+_CREATE_STEPS = ((2, 1), (2, 19), (2, 32), (2, 33), (2, 37), (2, 42))
+_CREATE_AT = {step: _create_at(step) for step in _CREATE_STEPS}
+
+
+def create(version: tuple[int, int]) -> dict[str, Any]:
+    """The server create schema of a request at ``version``."""
+    return _CREATE_AT[max(s for s in _CREATE_STEPS if s <= version)]
 
 UPDATE: dict[str, Any] = {
     "type": "object",
