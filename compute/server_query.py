@@ -4,7 +4,8 @@ database cannot apply here (the ``name`` regex, ``flavor``, ``ip``/``ip6``).
 
 Non-admins filter by ``reservation_id``, ``name``, ``status``, ``image``,
 ``flavor``, ``ip``, ``changes-since`` (and ``ip6`` from 2.5, the tag filters
-from 2.26) and see their own project's servers; other filters are ignored for
+from 2.26; a ``status`` none of whose values is a status is a 400 from 2.38,
+an empty list before) and see their own project's servers; other filters are ignored for
 them, as on Nova. Admins (policy ``servers:allow_all_filters``) may also filter
 by host, node, user, state and deleted servers, and list every project's
 servers with ``all_tenants``.
@@ -119,8 +120,6 @@ def _status(query: ServerQuery, values: Sequence[str], version: tuple[int, int])
     for value in values:
         found = states.STATUS_FILTERS.get(value.strip().upper())
         if found is None:
-            if version >= (2, 38):
-                raise exception.InvalidFilter(name="status", value=value)
             continue
         vm_states.update(found[0])
         if found[1] is None:
@@ -128,6 +127,10 @@ def _status(query: ServerQuery, values: Sequence[str], version: tuple[int, int])
         else:
             task_states.update(found[1])
     if not vm_states:
+        # As Nova: an error only when no value is a status (from 2.38; before,
+        # nothing matches).
+        if version >= (2, 38):
+            raise common_exception.Invalid("Invalid status value")
         query.empty = True
         return
     query.store_args["vm_states"] = sorted(vm_states)

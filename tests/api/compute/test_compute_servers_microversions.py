@@ -157,3 +157,28 @@ def test_network_uuid_must_be_a_uuid_from_2_37(fakes: fx.Servers) -> None:
     resp = fakes.create(project(), version="2.36", networks=[{"uuid": "not-a-uuid"}],
                         status=400)
     assert "network uuid is not in proper format" in message(resp)
+
+
+# -- 2.38: an invalid status filter ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/servers", "/servers/detail"])
+def test_invalid_status_is_400_from_2_38(fakes: fx.Servers, path: str) -> None:
+    p = project()
+    active = fakes.active(p)["uuid"]
+    fakes.boot(p)  # BUILD
+    for version in ("2.38", "2.47"):
+        resp = fakes.call("GET", path + "?status=bogus", p, version=version, status=400)
+        assert message(resp) == "Invalid status value"
+        resp = fakes.call("GET", path + "?status=bogus", None, version=version, admin=True,
+                          status=400)
+        assert resp.json["badRequest"]["code"] == 400
+        # As Nova: one real status among the values is enough.
+        listed = fakes.call("GET", path + "?status=bogus&status=active", p, version=version,
+                            status=200).json["servers"]
+        assert [s["id"] for s in listed] == [active]
+    for version in ("2.1", "2.37"):
+        assert fakes.call("GET", path + "?status=bogus", p, version=version,
+                          status=200).json["servers"] == []
+        assert fakes.call("GET", path + "?status=bogus", None, version=version, admin=True,
+                          status=200).json["servers"] == []
