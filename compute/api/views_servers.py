@@ -1,4 +1,4 @@
-"""Server bodies per microversion, as Nova shows them (up to 2.26).
+"""Server bodies per microversion, as Nova shows them (up to 2.47).
 
 * ``basic``: ``{"id", "name", "links"}`` (GET /servers).
 * ``detail``: GET /servers/{id} and /servers/detail. 2.3 adds the admin
@@ -8,6 +8,10 @@
 * ``updated``: the answer of PUT /servers/{id} and rebuild: the detail without
   the extended attributes (and addresses without their type and MAC), plus
   ``locked`` (2.9) and ``description`` (2.19).
+* the ``flavor`` of ``detail`` and ``updated``: ``{"id", "links"}``; from 2.47
+  the flavor the instance keeps (``original_name``, ``vcpus``, ``ram``,
+  ``disk``, ``ephemeral``, ``swap`` and, when the caller may list extra specs,
+  ``extra_specs``).
 """
 from __future__ import annotations
 
@@ -55,11 +59,14 @@ class ServerView:
     """Renders servers for one request (its links, microversion and caller)."""
 
     def __init__(self, links: views.Links, version: tuple[int, int], *, admin: bool,
-                 host_status: bool = False) -> None:
+                 host_status: bool = False, extra_specs: bool = False) -> None:
+        """:param extra_specs: whether the embedded flavor (2.47) shows its extra
+            specs (the caller may list a flavor's extra specs)."""
         self.links = links
         self.version = version
         self.admin = admin
         self.host_status = host_status
+        self.extra_specs = extra_specs
 
     def _bookmark(self, collection: str, item_id: str) -> list[dict[str, str]]:
         return [{"rel": "bookmark",
@@ -79,8 +86,24 @@ class ServerView:
         flavor = instance["flavor"] or {}
         if not flavor.get("flavorid"):
             return {}
+        if self.version >= (2, 47):
+            return self._embedded_flavor(flavor)
         return {"id": flavor["flavorid"],
                 "links": self._bookmark("flavors", str(flavor["flavorid"]))}
+
+    def _embedded_flavor(self, flavor: Mapping[str, Any]) -> dict[str, Any]:
+        """The flavor the instance keeps (as at boot or its last resize), not the
+        flavor's record now: it may have been changed or deleted since."""
+        body: dict[str, Any] = {
+            "original_name": flavor.get("name") or "",
+            "vcpus": int(flavor.get("vcpus") or 0), "ram": int(flavor.get("memory_mb") or 0),
+            "disk": int(flavor.get("root_gb") or 0),
+            "ephemeral": int(flavor.get("ephemeral_gb") or 0),
+            "swap": int(flavor.get("swap") or 0)}
+        if self.extra_specs:
+            body["extra_specs"] = {str(k): str(v)
+                                   for k, v in (flavor.get("extra_specs") or {}).items()}
+        return body
 
     def _fault(self, fault: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not fault:

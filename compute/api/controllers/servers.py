@@ -48,8 +48,10 @@ def server_view(app: Any, req: Request) -> views_servers.ServerView:
                      fatal=False)
     host_status = version >= (2, 16) and ctxt.can("os_compute_api:servers:show:host_status",
                                                   own_target(req), fatal=False)
+    extra_specs = version >= (2, 47) and ctxt.can(
+        "os_compute_api:os-flavor-extra-specs:index", own_target(req), fatal=False)
     return views_servers.ServerView(links(app, req), version, admin=admin,
-                                    host_status=host_status)
+                                    host_status=host_status, extra_specs=extra_specs)
 
 
 def update_values(body: dict[str, Any]) -> dict[str, Any]:

@@ -182,3 +182,88 @@ def test_invalid_status_is_400_from_2_38(fakes: fx.Servers, path: str) -> None:
                           status=200).json["servers"] == []
         assert fakes.call("GET", path + "?status=bogus", None, version=version, admin=True,
                           status=200).json["servers"] == []
+
+
+# -- 2.47: the embedded flavor -----------------------------------------------------------
+
+
+def _flavor_of(fakes: fx.Servers, **fields: Any) -> dict[str, Any]:
+    flavor = fakes.make_flavor(**fields)
+    fakes.call("POST", "/flavors/%s/os-extra_specs" % flavor["id"], None, admin=True,
+               json_body={"extra_specs": {"hw:cpu_policy": "shared", "quota:vif": "1"}},
+               status=200)
+    return flavor
+
+
+def _server_flavors(fakes: fx.Servers, p: str, server_id: str,
+                    version: str) -> list[dict[str, Any]]:
+    """The flavor in show, the detail list, update and rebuild."""
+    shown = fakes.call("GET", "/servers/" + server_id, p, version=version,
+                       status=200).json["server"]
+    listed = fakes.call("GET", "/servers/detail", p, version=version,
+                        status=200).json["servers"]
+    updated = fakes.call("PUT", "/servers/" + server_id, p, version=version, status=200,
+                         json_body={"server": {"name": "renamed"}}).json["server"]
+    rebuilt = fakes.call("POST", "/servers/%s/action" % server_id, p, version=version,
+                         status=202, json_body={"rebuild": {"imageRef": fakes.image["id"]}}
+                         ).json["server"]
+    fakes.set(server_id, vm_state="active", task_state=None)
+    (in_list,) = [s for s in listed if s["id"] == server_id]
+    return [shown["flavor"], in_list["flavor"], updated["flavor"], rebuilt["flavor"]]
+
+
+def test_embedded_flavor_from_2_47(fakes: fx.Servers) -> None:
+    p = project()
+    flavor = _flavor_of(fakes, ram=256, vcpus=2, disk=3, **{"OS-FLV-EXT-DATA:ephemeral": 1,
+                                                            "swap": 128})
+    server_id = fakes.active(p, flavorRef=flavor["id"])["uuid"]
+    embedded = {"original_name": flavor["name"], "vcpus": 2, "ram": 256, "disk": 3,
+                "ephemeral": 1, "swap": 128,
+                "extra_specs": {"hw:cpu_policy": "shared", "quota:vif": "1"}}
+    assert _server_flavors(fakes, p, server_id, "2.47") == [embedded] * 4
+    linked = {"id": flavor["id"], "links": [
+        {"rel": "bookmark", "href": "http://localhost/flavors/" + flavor["id"]}]}
+    assert _server_flavors(fakes, p, server_id, "2.46") == [linked] * 4
+    # The list without details has no flavor at all.
+    (basic,) = [s for s in fakes.call("GET", "/servers", p, version="2.47",
+                                      status=200).json["servers"] if s["id"] == server_id]
+    assert set(basic) == {"id", "name", "links"}
+
+
+def test_embedded_flavor_is_the_one_the_instance_keeps(fakes: fx.Servers) -> None:
+    p = project()
+    flavor = _flavor_of(fakes, ram=256)
+    server_id = fakes.active(p, flavorRef=flavor["id"])["uuid"]
+    # The flavor is deleted: the server still shows what it was booted with.
+    fakes.call("DELETE", "/flavors/" + flavor["id"], None, admin=True, status=202)
+    shown = fakes.call("GET", "/servers/" + server_id, p, version="2.47",
+                       status=200).json["server"]["flavor"]
+    assert (shown["original_name"], shown["ram"]) == (flavor["name"], 256)
+    # A resize changes what the instance keeps (the node writes the new flavor).
+    kept = dict(fakes.store.get(server_id)["flavor"], name="bigger", memory_mb=1024,
+                vcpus=4, root_gb=20, ephemeral_gb=0, swap=0, extra_specs={})
+    fakes.set(server_id, flavor=kept)
+    shown = fakes.call("GET", "/servers/" + server_id, p, version="2.47",
+                       status=200).json["server"]["flavor"]
+    assert shown == {"original_name": "bigger", "vcpus": 4, "ram": 1024, "disk": 20,
+                     "ephemeral": 0, "swap": 0, "extra_specs": {}}
+
+
+def test_extra_specs_only_where_the_policy_allows(fakes: fx.Servers,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    p = project()
+    server_id = fakes.active(p, flavorRef=_flavor_of(fakes)["id"])["uuid"]
+    enforcer = fakes.app.enforcer
+    real = enforcer.authorize
+
+    def authorize(ctxt: Any, action: str, target: dict[str, Any], fatal: bool = True) -> bool:
+        if action == "os_compute_api:os-flavor-extra-specs:index" and not ctxt.is_admin:
+            return False
+        return bool(real(ctxt, action, target, fatal))
+
+    monkeypatch.setattr(enforcer, "authorize", authorize)
+    for flavor in _server_flavors(fakes, p, server_id, "2.47"):
+        assert "extra_specs" not in flavor and flavor["ram"] == 512
+    admin = fakes.call("GET", "/servers/" + server_id, None, version="2.47", admin=True,
+                       status=200).json["server"]["flavor"]
+    assert admin["extra_specs"] == {"hw:cpu_policy": "shared", "quota:vif": "1"}
