@@ -36,6 +36,11 @@ LIVE_MIGRATE_TIMEOUT = 300
 PRE_LIVE_MIGRATION_TIMEOUT = 600
 
 
+def _set(**flags: bool) -> dict[str, bool]:
+    """The flags that are set (those left out keep an older server's defaults)."""
+    return {name: True for name, value in flags.items() if value}
+
+
 class _Client:
     TOPIC = ""
     RPC_API_VERSION = "1.0"
@@ -68,10 +73,12 @@ class ConductorAPI(_Client):
       1.3 - live_migrate_instance, evacuate_instance; migration_get_all_by_source
       1.4 - instance_update: action_event and node_resources (a build's state
             change, its action event and its claim's report in one call)
+      1.5 - live_migrate_instance: force, async_; evacuate_instance: force
+            (sent as 1.3 while they keep their defaults)
     """
 
     TOPIC = CONDUCTOR_TOPIC
-    RPC_API_VERSION = "1.4"
+    RPC_API_VERSION = "1.5"
 
     # -- for the API
     def build_instances(self, ctxt: Any, instance_uuids: list[str],
@@ -101,24 +108,32 @@ class ConductorAPI(_Client):
 
     def live_migrate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
                               block_migration: bool | None,
-                              disk_over_commit: bool | None) -> None:
+                              disk_over_commit: bool | None, force: bool = False,
+                              async_: bool = False) -> None:
         """Check and start a live migration (the API set task_state ``migrating``):
-        the destination (``host`` or the scheduler's choice) and both nodes'
-        checks, then cast ``live_migration`` to the source; a call (Nova's
-        behaviour before microversion 2.34), answering once the migration is
-        queued. Raises the checks' errors (MigrationPreCheckError,
-        NoValidHostForMove, DestinationHostNotFound/Unavailable,
-        UnableToMigrateToSelf: the API's 400; ComputeServiceUnavailable: 503)."""
-        self._prepare(version="1.3", timeout=LIVE_MIGRATE_TIMEOUT).call(
-            ctxt, "live_migrate_instance", instance_uuid=instance_uuid, host=host,
-            block_migration=block_migration, disk_over_commit=disk_over_commit)
+        the destination (``host``, through the scheduler's filters unless
+        ``force``, or the scheduler's choice) and both nodes' checks, then cast
+        ``live_migration`` to the source. A call (Nova's behaviour before
+        microversion 2.34), answering once the migration is queued and raising
+        the checks' errors (MigrationPreCheckError, NoValidHostForMove,
+        DestinationHostNotFound/Unavailable, UnableToMigrateToSelf: the API's
+        400; ComputeServiceUnavailable: 503); with ``async_`` (2.34) a cast."""
+        extra = _set(force=force, async_=async_)
+        client = self._prepare(version="1.5" if extra else "1.3",
+                               timeout=LIVE_MIGRATE_TIMEOUT)
+        send = client.cast if async_ else client.call
+        send(ctxt, "live_migrate_instance", instance_uuid=instance_uuid, host=host,
+             block_migration=block_migration, disk_over_commit=disk_over_commit, **extra)
 
-    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
+                          force: bool = False) -> None:
         """Rebuild the instance of a failed host elsewhere (the API set task_state
-        ``rebuilding``): record the evacuation, schedule (``host`` or the
-        scheduler's choice), cast ``evacuate_instance`` to that node; cast."""
-        self._prepare(version="1.3").cast(ctxt, "evacuate_instance",
-                                          instance_uuid=instance_uuid, host=host)
+        ``rebuilding``): record the evacuation, schedule (``host``, through the
+        scheduler's filters unless ``force``, or the scheduler's choice), cast
+        ``evacuate_instance`` to that node; cast."""
+        extra = _set(force=force)
+        self._prepare(version="1.5" if extra else "1.3").cast(
+            ctxt, "evacuate_instance", instance_uuid=instance_uuid, host=host, **extra)
 
     # -- for the nodes
     def reschedule(self, ctxt: Any, instance_uuid: str, failed_host: str,

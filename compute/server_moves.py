@@ -7,7 +7,14 @@ task; a host named must be a compute host (else 400). The task state becomes
 *called*: as in Nova before microversion 2.34, its checks (destination up,
 not the source, room for the server, the drivers' checks) answer the request
 with a 400 (it put the task state back and recorded a fault), else the
-migration is queued and the request answers 202.
+migration is queued and the request answers 202. From 2.34 the conductor is
+cast to and its checks' failures are only recorded (a fault, the migration
+``error``).
+
+A host named for either move is *forced* as Nova forces it: taken without the
+scheduler's filters, before the microversion that added ``force`` (2.29 for
+evacuate, 2.30 for live migration: ``force`` None here) or with ``force``
+true; with ``force`` false the scheduler checks it.
 
 Evacuation (admins): an ACTIVE, STOPPED or ERROR server with no task whose
 host's compute service is down or forced down (else 400, "Compute service of
@@ -39,6 +46,11 @@ LOG = logging.getLogger(__name__)
 LIVE_MIGRATE_STATES = (states.ACTIVE, states.PAUSED)
 EVACUATE_STATES = (states.ACTIVE, states.STOPPED, states.ERROR)
 LIVE_MIGRATION = "live-migration"
+
+
+def _forced(host: str | None, force: bool | None) -> bool:
+    """Whether a move goes to ``host`` without the scheduler's filters (see above)."""
+    return bool(host) and force is not False
 
 
 class ServerMoves:
@@ -76,10 +88,11 @@ class ServerMoves:
 
     # -- live migration
     def live_migrate(self, ctxt: Any, instance: Mapping[str, Any], host: str | None,
-                     block_migration: bool | None, disk_over_commit: bool | None) -> None:
+                     block_migration: bool | None, disk_over_commit: bool | None,
+                     force: bool | None = None, async_: bool = False) -> None:
         """:raises: InstanceIsLocked, InstanceInvalidState, InstanceNotReady (409);
-            DestinationHostNotFound and the conductor's checks (400);
-            ServiceUnavailable (503)."""
+            DestinationHostNotFound and (unless ``async_``) the conductor's
+            checks (400); ServiceUnavailable (503)."""
         self.servers.check_locked(ctxt, instance)
         self.servers.check_state(instance, "os-migrateLive", LIVE_MIGRATE_STATES)
         servers_service.host_of(instance)
@@ -87,12 +100,15 @@ class ServerMoves:
             raise mig_exception.DestinationHostNotFound(host=host)
         self._start(ctxt, instance, LIVE_MIGRATION, LIVE_MIGRATE_STATES, states.MIGRATING)
         uuid = instance["uuid"]
+        forced = _forced(host, force)
         self._to_conductor(instance, states.MIGRATING,
                            lambda: self.servers.conductor().live_migrate_instance(
-                               ctxt, uuid, host, block_migration, disk_over_commit))
+                               ctxt, uuid, host, block_migration, disk_over_commit,
+                               force=forced, async_=async_))
 
     # -- evacuation
-    def evacuate(self, ctxt: Any, instance: Mapping[str, Any], host: str | None) -> None:
+    def evacuate(self, ctxt: Any, instance: Mapping[str, Any], host: str | None,
+                 force: bool | None = None) -> None:
         """:raises: NotFound (an unknown ``host``), Invalid (``host`` is the
             server's own; ComputeServiceInUse), InstanceInvalidState,
             InstanceNotReady (409), ServiceUnavailable (503)."""
@@ -107,9 +123,10 @@ class ServerMoves:
             raise mig_exception.ComputeServiceInUse(host=source)
         self._start(ctxt, instance, "evacuate", EVACUATE_STATES, states.REBUILDING)
         uuid = instance["uuid"]
+        forced = _forced(host, force)
         self._to_conductor(instance, states.REBUILDING,
                            lambda: self.servers.conductor().evacuate_instance(
-                               ctxt, instance_uuid=uuid, host=host))
+                               ctxt, instance_uuid=uuid, host=host, force=forced))
 
     # -- in-progress live migrations
     def in_progress(self, instance: Mapping[str, Any]) -> list[dict[str, Any]]:

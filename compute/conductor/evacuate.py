@@ -4,7 +4,8 @@ The API checked that the instance's host is down (or forced down) and set
 task_state ``rebuilding``; the evacuation is recorded (migration type
 ``evacuation``, ``accepted``, from the failed host), the destination chosen
 (the host given or the scheduler's choice; the scheduler's filters run either
-way, the failed host left out) and ``evacuate_instance`` cast to it
+way, the failed host left out, unless the host is forced: microversion 2.29's
+``force``, or a host named before 2.29) and ``evacuate_instance`` cast to it
 (:mod:`compute.node.evacuate`). No host: the migration is ``error`` and the
 instance ERROR with a fault, as Nova's conductor leaves it.
 """
@@ -38,7 +39,8 @@ class Evacuator:
         self.scheduler = scheduler
         self.compute = compute
 
-    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
+                          force: bool = False) -> None:
         req_id = build.request_id(ctxt)
         try:
             instance = self.instances.get(instance_uuid)
@@ -54,7 +56,7 @@ class Evacuator:
                                                     host)
         try:
             dest, node, limits = live_migrate.select(self.scheduler, ctxt, instance,
-                                                     migration_uuid, host)
+                                                     migration_uuid, host, force)
             self.compute.evacuate_instance(ctxt, dest, instance_uuid, migration_uuid, node,
                                            limits)
         except Exception as err:  # no host, or the bus refused the cast

@@ -3,10 +3,12 @@ start the migration on the source.
 
 The API set task_state ``migrating`` and *calls* :meth:`LiveMigrator.
 live_migrate_instance` (Nova before microversion 2.34: the checks answer the
-request). It records the migration (``live-migration``, ``accepted``, the
-source), finds the destination — the host given (it must be a compute host,
-not the source, and up) or the scheduler's choice, the scheduler's filters
-running either way with the source left out — and asks the destination
+request; from 2.34 it casts, and a failed check is only recorded). It records
+the migration (``live-migration``, ``accepted``, the source), finds the
+destination — the host given (it must be a compute host, not the source, and
+up) or the scheduler's choice, the scheduler's filters running either way with
+the source left out, unless the host is forced (microversion 2.30's ``force``,
+or a host named before 2.30) — and asks the destination
 (``check_can_live_migrate_destination``: it claims the instance's flavor) and
 the source (``check_can_live_migrate_source``). Then the migration is
 ``queued`` and ``live_migration`` is cast to the source
@@ -15,8 +17,9 @@ the source (``check_can_live_migrate_source``). Then the migration is
 A failed check ends it all here: the destination's claim is given back (a
 ``rollback_live_migration_at_destination`` cast), the migration is ``error``,
 the instance keeps its vm_state with task_state None and gets a fault, the
-action's event is finished with ``Error``, and the API gets the error: a 400
-(MigrationPreCheckError & co.), or a 503 when a node does not answer.
+action's event is finished with ``Error``, and the API gets the error (when it
+waits): a 400 (MigrationPreCheckError & co.), or a 503 when a node does not
+answer.
 """
 from __future__ import annotations
 
@@ -73,8 +76,9 @@ class ComputeClient(build.ComputeClient, Protocol):
 
 
 def move_spec(instance: Mapping[str, Any], migration_uuid: str,
-              host: str | None) -> dict[str, Any]:
-    """The request spec of moving ``instance`` away from its host (to ``host``)."""
+              host: str | None, force: bool = False) -> dict[str, Any]:
+    """The request spec of moving ``instance`` away from its host (to ``host``:
+    checked by the scheduler's filters, or with ``force`` taken as it is)."""
     spec = {k: v for k, v in dict(instance.get("request_spec") or {}).items()
             if k not in migrate.BOOT_ONLY}
     spec.update({"flavor": dict(instance.get("flavor") or {}), "num_instances": 1,
@@ -82,7 +86,9 @@ def move_spec(instance: Mapping[str, Any], migration_uuid: str,
                  "migration_uuid": migration_uuid})
     if instance.get("host"):
         spec["ignore_hosts"] = [instance["host"]]
-    if host:
+    if host and force:
+        spec["force_hosts"] = [host]
+    elif host:
         spec["requested_host"] = host
     return spec
 
@@ -102,12 +108,14 @@ def new_migration(migrations: migrate.MigrationStore, instance: Mapping[str, Any
 
 
 def select(scheduler: build.SchedulerClient, ctxt: Any, instance: Mapping[str, Any],
-           migration_uuid: str, host: str | None) -> tuple[str, str, dict[str, Any]]:
-    """(host, node, limits) the scheduler picks (it records them in the migration).
+           migration_uuid: str, host: str | None,
+           force: bool = False) -> tuple[str, str, dict[str, Any]]:
+    """(host, node, limits) the scheduler picks (it records them in the migration);
+    a forced ``host`` skips its filters.
 
     :raises: NoValidHostForMove.
     """
-    spec = move_spec(instance, migration_uuid, host)
+    spec = move_spec(instance, migration_uuid, host, force)
     try:
         [selection] = scheduler.select_destinations(ctxt, spec, [str(instance["uuid"])])
     except build.NO_VALID_HOST as err:
@@ -131,8 +139,14 @@ class LiveMigrator:
 
     def live_migrate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
                               block_migration: bool | None,
-                              disk_over_commit: bool | None) -> None:
-        """:raises: the API_ERRORS (see the module docstring)."""
+                              disk_over_commit: bool | None, force: bool = False,
+                              async_: bool = False) -> None:
+        """``force``: ``host`` is taken without the scheduler's filters (the
+        checks of :meth:`_check_host` and of both nodes still run). ``async_``:
+        the API did not wait (microversion 2.34), a failure is only recorded.
+
+        :raises: the API_ERRORS (see the module docstring), unless ``async_``.
+        """
         instance = self.instances.get(instance_uuid)
         if instance.get("task_state") != states.MIGRATING:
             # The API gave up on this call (it timed out) and put the task state back.
@@ -146,7 +160,8 @@ class LiveMigrator:
         claimed = False
         try:
             self._check_host(instance, host)
-            dest, node, limits = select(self.scheduler, ctxt, instance, migration_uuid, host)
+            dest, node, limits = select(self.scheduler, ctxt, instance, migration_uuid, host,
+                                        force)
             dest_data = self._node_call(dest, lambda: self.compute.
                                         check_can_live_migrate_destination(
                                             ctxt, dest or "", instance_uuid, migration_uuid,
@@ -162,7 +177,10 @@ class LiveMigrator:
         except Exception as err:
             if claimed and dest:
                 self._release(ctxt, dest, instance_uuid, migration_uuid)
-            raise self._failed(instance, migration_uuid, err, req_id) from err
+            failure = self._failed(instance, migration_uuid, err, req_id)
+            if async_:
+                return
+            raise failure from err
         LOG.info("Live migration %(mig)s of %(uuid)s from %(src)s to %(dest)s queued",
                  {"mig": migration_uuid, "uuid": instance_uuid, "src": instance["host"],
                   "dest": dest})

@@ -56,7 +56,7 @@ def _build_check_interval(conf: cfg.ConfigOpts) -> float:
 class ConductorManager:
     """Serves the conductor's RPC API (version 1.4)."""
 
-    RPC_API_VERSION = "1.4"
+    RPC_API_VERSION = "1.5"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, db: engine.Database,
@@ -100,12 +100,14 @@ class ConductorManager:
     @rpc.expected(*live_migrate.API_ERRORS)
     def live_migrate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
                               block_migration: bool | None,
-                              disk_over_commit: bool | None) -> None:
+                              disk_over_commit: bool | None, force: bool = False,
+                              async_: bool = False) -> None:
         self.live_migrator.live_migrate_instance(ctxt, instance_uuid, host, block_migration,
-                                                 disk_over_commit)
+                                                 disk_over_commit, force, async_)
 
-    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None) -> None:
-        self.evacuator.evacuate_instance(ctxt, instance_uuid, host)
+    def evacuate_instance(self, ctxt: Any, instance_uuid: str, host: str | None,
+                          force: bool = False) -> None:
+        self.evacuator.evacuate_instance(ctxt, instance_uuid, host, force)
 
     # -- instances, for the nodes
     @rpc.expected(exception.InstanceNotFound)

@@ -1,7 +1,11 @@
 """Live migration and evacuation actions (``os-migrateLive``, ``evacuate``) and
 ``/v2.1/servers/{id}/migrations``: the in-progress live migrations (2.23),
 abort (``DELETE``, 2.24) and force-complete (the ``force_complete`` action,
-2.22)."""
+2.22).
+
+``force`` (2.29 evacuate, 2.30 live migration) skips the scheduler's check of
+the host named, and needs one (400); from 2.34 a live migration's checks run
+after the answer (see :mod:`compute.server_moves`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -28,6 +32,14 @@ def _can(req: Request, rule: str, instance: dict[str, Any]) -> None:
     req.context.can("os_compute_api:" + rule, servers_controller.target(instance))
 
 
+def _force(body: dict[str, Any], host: str | None) -> bool:
+    """The ``force`` of a move's body (False when absent); 400 without a host."""
+    force = servers_controller.boolean(body.get("force", False))
+    if force and not host:
+        raise common_exception.Invalid("Can't force to a non-provided destination")
+    return force
+
+
 class ServerMigrationsController:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -40,23 +52,30 @@ class ServerMigrationsController:
 
     # -- actions
     def migrate_live(self, req: Request, instance: dict[str, Any], body: Any) -> Any:
-        after_225 = microversion.of(req) >= (2, 25)
-        body = validation.validate(body, schema.MIGRATE_LIVE_225 if after_225
+        version = microversion.of(req)
+        after_225 = version >= (2, 25)
+        body = validation.validate(body, schema.MIGRATE_LIVE_230 if version >= (2, 30)
+                                   else schema.MIGRATE_LIVE_225 if after_225
                                    else schema.MIGRATE_LIVE)["os-migrateLive"]
         _can(req, "os-migrate-server:migrate_live", instance)
+        force = _force(body, body["host"]) if version >= (2, 30) else None
         raw = body["block_migration"]
         block: bool | None = (None if after_225 and raw == "auto"
                               else servers_controller.boolean(raw))
         over_commit = None if after_225 else servers_controller.boolean(
             body["disk_over_commit"])
-        self.moves.live_migrate(req.context, instance, body["host"], block, over_commit)
+        self.moves.live_migrate(req.context, instance, body["host"], block, over_commit,
+                                force=force, async_=version >= (2, 34))
         return wsgi_request.empty_response(202)
 
     def evacuate(self, req: Request, instance: dict[str, Any], body: Any) -> Any:
-        before_214 = microversion.of(req) < (2, 14)
+        version = microversion.of(req)
+        before_214 = version < (2, 14)
         body = validation.validate(body, schema.EVACUATE if before_214
+                                   else schema.EVACUATE_229 if version >= (2, 29)
                                    else schema.EVACUATE_214)["evacuate"]
         _can(req, "os-evacuate", instance)
+        force = _force(body, body.get("host")) if version >= (2, 29) else None
         password: str | None = body.get("adminPass")
         if before_214 and servers_controller.boolean(body["onSharedStorage"]):
             if "adminPass" in body:
@@ -64,7 +83,7 @@ class ServerMigrationsController:
                     "admin password can't be changed on existing disk")
         elif password is None:
             password = server_create.generate_password()
-        self.moves.evacuate(req.context, instance, body.get("host"))
+        self.moves.evacuate(req.context, instance, body.get("host"), force=force)
         if before_214:
             return wsgi_request.json_response({"adminPass": password})
         return wsgi_request.empty_response(200)

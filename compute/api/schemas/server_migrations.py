@@ -2,7 +2,8 @@
 ``os-migrateLive`` before 2.25 (``block_migration`` and ``disk_over_commit``
 booleans, all three keys required) and from 2.25 (``block_migration`` may be
 ``"auto"``, no ``disk_over_commit``); ``evacuate`` before 2.14
-(``onSharedStorage`` required) and from 2.14 (without it)."""
+(``onSharedStorage`` required) and from 2.14 (without it); both take a
+``force`` boolean from 2.29 (evacuate) and 2.30 (``os-migrateLive``)."""
 from __future__ import annotations
 
 from typing import Any, cast
@@ -29,9 +30,14 @@ MIGRATE_LIVE = action("os-migrateLive", _object(
     ["block_migration", "disk_over_commit", "host"]))
 MIGRATE_LIVE_225 = action("os-migrateLive", _object(
     {"block_migration": BLOCK_MIGRATION_225, "host": HOST}, ["block_migration", "host"]))
+MIGRATE_LIVE_230 = action("os-migrateLive", _object(
+    {"block_migration": BLOCK_MIGRATION_225, "host": HOST, "force": BOOLEAN},
+    ["block_migration", "host"]))
 EVACUATE = action("evacuate", _object(
     {"host": HOSTNAME, "onSharedStorage": BOOLEAN, "adminPass": {"type": "string"}},
     ["onSharedStorage"]))
 EVACUATE_214 = action("evacuate", _object(
     {"host": HOSTNAME, "adminPass": {"type": "string"}}, []))
+EVACUATE_229 = action("evacuate", _object(
+    {"host": HOSTNAME, "adminPass": {"type": "string"}, "force": BOOLEAN}, []))
 FORCE_COMPLETE = action("force_complete", {"type": "null"})

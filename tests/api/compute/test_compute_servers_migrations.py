@@ -62,9 +62,10 @@ def test_live_migration_is_for_admins_and_reaches_the_conductor(fakes: fx.Server
     _act(fakes, instance, _live(), 403, admin=False)
     assert fakes.store.get(instance["uuid"])["task_state"] is None
     _act(fakes, instance, _live("node-2", "True"), 202)
+    # A host named before 2.30 is forced (no scheduler filters), as in Nova.
     assert fakes.boundary.casts("live_migrate_instance") == [{
         "instance_uuid": instance["uuid"], "host": "node-2", "block_migration": True,
-        "disk_over_commit": False}]
+        "disk_over_commit": False, "force": True, "async_": False}]
     assert fakes.store.get(instance["uuid"])["task_state"] == states.MIGRATING
     assert fakes.store.list_actions(instance["uuid"])[0]["action"] == "live-migration"
     resp = _act(fakes, instance, _live(), 409)
@@ -145,8 +146,9 @@ def test_evacuation_needs_the_host_down(fakes: fx.Servers) -> None:
     _force_down(fakes, "node-1")
     resp = _act(fakes, instance, {"evacuate": {"host": "node-2"}}, 200, version="2.14")
     assert resp.body == b""
+    # A host named before 2.29 is forced (no scheduler filters), as in Nova.
     assert fakes.boundary.casts("evacuate_instance") == [
-        {"instance_uuid": instance["uuid"], "host": "node-2"}]
+        {"instance_uuid": instance["uuid"], "host": "node-2", "force": True}]
     row = fakes.store.get(instance["uuid"])
     assert (row["vm_state"], row["task_state"]) == (states.ACTIVE, states.REBUILDING)
     assert fakes.store.list_actions(instance["uuid"])[0]["action"] == "evacuate"
