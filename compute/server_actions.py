@@ -277,20 +277,23 @@ class ServerActions:
 
     def snapshot(self, ctxt: Any, instance: Mapping[str, Any], name: str,
                  metadata: Mapping[str, str], backup_type: str | None = None,
-                 rotation: int | None = None) -> str | None:
+                 rotation: int | None = None, metadata_quota: bool = True) -> str | None:
         """createImage (or, with ``backup_type``, createBackup): a queued image the
-        node fills. :returns: the new image's id (None for a backup with rotation 0,
-        which keeps no backup and so makes none)."""
+        node fills; ``metadata`` counts against the ``metadata_items`` quota unless
+        not ``metadata_quota`` (microversion 2.39 on, as Nova: the image service's
+        own limit applies). :returns: the new image's id (None for a backup with
+        rotation 0, which keeps no backup and so makes none)."""
         action = "createBackup" if backup_type is not None else "createImage"
         self.servers.check_state(instance, action, SNAPSHOT_STATES)
         host = self._host(instance)
         if not instance["image_ref"]:
             raise common_exception.Invalid(
                 "Snapshots of volume-backed servers are not supported by this cloud yet.")
-        limit = self.servers.quotas.limits(instance["project_id"],
-                                           instance["user_id"])["metadata_items"]
-        if 0 <= limit < len(metadata):
-            raise exception.MetadataLimitExceeded(allowed=limit)
+        if metadata_quota:
+            limit = self.servers.quotas.limits(instance["project_id"],
+                                               instance["user_id"])["metadata_items"]
+            if 0 <= limit < len(metadata):
+                raise exception.MetadataLimitExceeded(allowed=limit)
         if rotation == 0:
             self.servers.record_action(ctxt, instance["uuid"], action)
             return None

@@ -30,6 +30,10 @@ _POWER = {"os-start": ("start", "servers:start"), "os-stop": ("stop", "servers:s
           "resume": ("resume", "os-suspend-server:resume")}
 _SHELVE = {"shelve": "os-shelve:shelve", "shelveOffload": "os-shelve:shelve_offload",
            "unshelve": "os-shelve:unshelve"}
+# Nova's proxies of the network service, gone (404) from microversion 2.44; not
+# served here before it either (a 400, as any unknown action).
+_REMOVED_244 = frozenset(("addFixedIp", "removeFixedIp", "addFloatingIp",
+                          "removeFloatingIp"))
 
 
 def _can(req: Request, rule: str, instance: dict[str, Any]) -> None:
@@ -67,6 +71,9 @@ class ServerActionsController:
         if not isinstance(body, dict):
             raise common_exception.MalformedBody(detail="the body must be a JSON object")
         names = [name for name in body if name in self.handlers]
+        if (len(body) == 1 and not names and set(body) <= _REMOVED_244
+                and microversion.of(req) >= (2, 44)):
+            raise common_exception.NotFound("The resource could not be found.")
         if len(names) != 1 or len(body) != 1:
             raise common_exception.Invalid(
                 "There is no such action: %s" % (", ".join(sorted(body)) or "(none)"))
@@ -146,7 +153,8 @@ class ServerActionsController:
         body = validation.validate(body, schema.CREATE_IMAGE)["createImage"]
         _can(req, "servers:create_image", instance)
         image_id = self.actions.snapshot(req.context, instance, body["name"],
-                                         dict(body.get("metadata") or {}))
+                                         dict(body.get("metadata") or {}),
+                                         metadata_quota=microversion.of(req) < (2, 39))
         return self._image_response(req, image_id)
 
     def create_backup(self, req: Request, instance: dict[str, Any], body: Any) -> Any:
@@ -155,7 +163,8 @@ class ServerActionsController:
         image_id = self.actions.snapshot(req.context, instance, body["name"],
                                          dict(body.get("metadata") or {}),
                                          backup_type=body["backup_type"],
-                                         rotation=int(body["rotation"]))
+                                         rotation=int(body["rotation"]),
+                                         metadata_quota=microversion.of(req) < (2, 39))
         return self._image_response(req, image_id)
 
     # -- the rest

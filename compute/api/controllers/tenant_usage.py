@@ -1,7 +1,8 @@
 """``/v2.1/os-simple-tenant-usage``: every project's usage over a period (admins;
 ``detailed=1`` adds each server) and one project's (its members too).
 ``start`` and ``end`` default to now; 2.40 pages the servers with
-``limit``/``marker`` and adds ``tenant_usages_links``/``tenant_usage_links``.
+``limit``/``marker`` and adds ``tenant_usages_links``/``tenant_usage_links``
+(before, at most ``max_limit`` servers count, without a link).
 """
 from __future__ import annotations
 
@@ -32,15 +33,16 @@ class TenantUsageController:
         if start > stop:
             raise common_exception.Invalid(
                 "Invalid start time. The start time cannot occur after the end time.")
-        limit: int | None = None
+        # Before 2.40 the servers are cut at max_limit silently, as in Nova.
+        limit: int = self.app.conf.compute_api.max_limit
         marker: str | None = None
-        if microversion.of(req) >= (2, 40):
-            limit, marker = pagination.limit_and_marker(req.GET,
-                                                        self.app.conf.compute_api.max_limit)
+        paged = microversion.of(req) >= (2, 40)
+        if paged:
+            limit, marker = pagination.limit_and_marker(req.GET, limit)
         tenants = self.usage.get(start, stop, project_id, limit=limit, marker=marker)
         servers = [s for t in tenants for s in t["server_usages"]]
         links = None
-        if limit is not None and servers and len(servers) == limit:
+        if paged and servers and len(servers) == limit:
             base = views.Links(req, self.app.conf.api.public_endpoint).versioned
             path = base + "/os-simple-tenant-usage" + (
                 "/" + project_id if project_id is not None else "")
