@@ -3,7 +3,8 @@
 From 2.2 key pairs have a ``type`` (``ssh`` or ``x509``), a create answers 201
 and a delete 204; from 2.10 an admin names another user (``user_id`` in the
 query, or in the body of a create); from 2.35 the list is paged (``limit``,
-``marker``: a key pair's name) with a ``keypairs_links`` next link.
+``marker``: a key pair's name) with a ``keypairs_links`` next link after a full
+page.
 """
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ class KeypairsController:
         body: dict[str, Any] = {
             "keypairs": [{"keypair": self._typed(req, views.keypair_summary(k), k)}
                          for k in items]}
-        # As Nova: a next link when the page is as long as the limit the caller gave.
-        if paged and items and "limit" in req.GET and len(items) == int(req.GET["limit"]):
+        # As Nova: a next link when the page is full (the limit given, at most max_limit).
+        if paged and items and len(items) == limit:
             path = views.Links(req, self.app.conf.api.public_endpoint).versioned
             body["keypairs_links"] = [{"rel": "next", "href": pagination.next_link(
                 path + "/os-keypairs", req.GET, items[-1]["name"])}]

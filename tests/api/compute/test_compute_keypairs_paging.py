@@ -1,6 +1,7 @@
 """os-keypairs paging from microversion 2.35: ``limit`` and ``marker`` (a key
-pair's name), ``keypairs_links`` when a page is as long as the limit asked
-for, with the admin's ``user_id`` (2.10) kept in the next link."""
+pair's name), ``keypairs_links`` when a page is full (as long as the limit
+asked for, or max_limit), with the admin's ``user_id`` (2.10) kept in the next
+link."""
 from __future__ import annotations
 
 import uuid
@@ -14,6 +15,7 @@ from compute_api_helpers import ADMIN_ROLES, message, project
 latest, mv = helpers.latest, helpers.mv
 
 URL = "/v2.1/os-keypairs"
+SERVICE_CONF = {"compute_api": {"max_limit": 3}}
 
 
 def _make(mv: MvApi, p: str, count: int) -> list[str]:
@@ -42,11 +44,15 @@ def test_limit_marker_and_next_link(mv: MvApi) -> None:
                       status=200)
     assert _names(following) == names[2:]
     assert "keypairs_links" not in following.json
-    # A full list without a limit has no link either; the marker alone pages.
-    resp = mv.at("2.35", "GET", URL, p, roles="member", status=200)
-    assert _names(resp) == names and "keypairs_links" not in resp.json
+    # The marker alone pages; a page shorter than max_limit has no link.
     resp = mv.at("2.35", "GET", URL + "?marker=" + names[0], p, roles="member", status=200)
-    assert _names(resp) == names[1:]
+    assert _names(resp) == names[1:] and "keypairs_links" not in resp.json
+    # A page of max_limit (no limit, or a larger one) has a link.
+    for query in ("", "?limit=5"):
+        resp = mv.at("2.35", "GET", URL + query, p, roles="member", status=200)
+        assert _names(resp) == names
+        href = resp.json["keypairs_links"][0]["href"]
+        assert parse.parse_qs(parse.urlparse(href).query)["marker"] == [names[2]]
     assert _names(mv.at("2.35", "GET", URL + "?limit=0", p, roles="member",
                         status=200)) == []
 
