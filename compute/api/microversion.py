@@ -17,7 +17,7 @@ from typing import Any
 from compute import exception
 
 MIN_VERSION = (2, 1)
-MAX_VERSION = (2, 26)
+MAX_VERSION = (2, 47)
 SERVICE_TYPE = "compute"
 HEADER = "OpenStack-API-Version"
 LEGACY_HEADER = "X-OpenStack-Nova-API-Version"

@@ -191,6 +191,18 @@ as_root() {
     fi
 }
 
+# /dev/kvm as Debian's udev rule leaves it (root:kvm, 0660) where no udev ran.
+# libvirtd probes QEMU's capabilities as root but judges them by whether its
+# QEMU user (libvirt-qemu, in group kvm) may open /dev/kvm: with a 0600 device
+# every lookup finds its cached capabilities "outdated" and probes QEMU again,
+# which makes each domain define take seconds instead of milliseconds.
+kvm_device_access() {
+    [ -c /dev/kvm ] && getent group kvm >/dev/null 2>&1 || return 0
+    if [ "$(stat -c %G:%a /dev/kvm)" != kvm:660 ]; then
+        as_root chgrp kvm /dev/kvm && as_root chmod 0660 /dev/kvm
+    fi
+}
+
 # True if $PYTHON can create a virtualenv with pip (Debian splits ensurepip
 # into python3-venv).
 python_can_venv() {

@@ -189,6 +189,7 @@ _compute_start_libvirt() {
     local waited=0
     [ "$VIRT_DRIVER" = libvirt ] || return 0
     command -v libvirtd >/dev/null 2>&1 || die "libvirtd is missing (apt-get install libvirt-daemon-system)"
+    kvm_device_access
     if ! pgrep -x virtlogd >/dev/null 2>&1; then
         info "starting virtlogd"
         # 9>&-: stack.sh's lock must not be inherited by daemons that outlive it.

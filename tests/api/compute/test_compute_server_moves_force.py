@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from compute_api_helpers import message, project
 
-from compute.api import microversion
 from compute.db import hosts
 from tests.fixtures import compute as fx
 
@@ -17,7 +16,6 @@ NO_HOST = "Can't force to a non-provided destination"
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch, service: Any, api: Any) -> fx.Servers:
-    monkeypatch.setattr(microversion, "MAX_VERSION", (2, 47))
     return fx.Servers(api, service, fx.install_fakes(monkeypatch))
 
 

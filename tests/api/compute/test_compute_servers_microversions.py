@@ -5,24 +5,16 @@ flavor of show, list, update and rebuild (2.47)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from compute_api_helpers import Api, message, project
 
-from compute.api import microversion
 from compute.db import models
 from tests.fixtures import compute as fx
 
 SERVICE_CONF = {"quota": {"instances": 40, "cores": 80}}
-
-
-@pytest.fixture(autouse=True)
-def latest(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # The versions are tested before the API claims them (the lead raises MAX).
-    monkeypatch.setattr(microversion, "MAX_VERSION", max(microversion.MAX_VERSION, (2, 47)))
-    yield
 
 
 @pytest.fixture
