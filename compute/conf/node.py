@@ -138,11 +138,31 @@ Related options:
                help="Seconds between two looks at a volume being created for a build."),
 ]
 
+# Nova's name and group ([DEFAULT]) for the config drive every guest gets.
+CONFIG_DRIVE_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("force_config_drive", default=False,
+                help="""
+Give every instance this node spawns a config drive (an ISO 9660 ``config-2``
+image with the metadata service's documents, attached read-only as a CD-ROM),
+whether or not the server was created with ``config_drive: true``.
+
+The drive is written when the guest's disks are made: at spawn, rebuild,
+evacuation, unshelve and on the destination of a resize (when the disks that
+moved hold none).
+
+Related options:
+
+* ``[metadata] vendordata_jsonfile_path`` and ``dhcp_domain``: read for the
+  drive's documents as the metadata API reads them.
+"""),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(NODE_OPTS, group=GROUP)
     conf.register_opts(BDM_OPTS)
+    conf.register_opts(CONFIG_DRIVE_OPTS)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(GROUP, NODE_OPTS), (None, BDM_OPTS)]
+    return [(GROUP, NODE_OPTS), (None, BDM_OPTS + CONFIG_DRIVE_OPTS)]

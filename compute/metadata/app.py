@@ -121,8 +121,8 @@ class MetadataApp:
         md = self.cache.get(instance_uuid)
         if md is None:
             instance = self.store.get(instance_uuid)
-            md = content.InstanceMetadata(
-                instance, content.settings_from_conf(self.conf),
+            md = content.instance_metadata(
+                self.conf, instance,
                 block_devices=server_bdm.tagged_block_devices(self.store.db, instance_uuid))
             self.cache.put(md)
         return md

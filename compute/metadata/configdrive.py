@@ -50,7 +50,14 @@ def build_config_drive(instance: Mapping[str, Any], path: str,
     :raises: ConfigDriveError.
     """
     md = metadata or content.InstanceMetadata(instance, settings, content=extra_files)
-    files = list(md.files())
+    write_image(list(md.files()), path, md.uuid)
+
+
+def write_image(files: Sequence[tuple[str, bytes]], path: str, instance_uuid: str = "") -> None:
+    """Write an image holding ``files`` (``(path in the image, data)``, as
+    :meth:`content.InstanceMetadata.files` yields them) to ``path`` (replaced
+    atomically). :raises: ConfigDriveError."""
+    files = list(files)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".configdrive-", dir=directory)
     os.close(fd)
@@ -68,7 +75,7 @@ def build_config_drive(instance: Mapping[str, Any], path: str,
             os.unlink(tmp)
         raise
     LOG.info("Wrote config drive %(path)s for instance %(uuid)s (%(n)d files)",
-             {"path": path, "uuid": md.uuid, "n": len(files)})
+             {"path": path, "uuid": instance_uuid or "?", "n": len(files)})
 
 
 def _directories(files: Iterable[tuple[str, bytes]]) -> list[str]:

@@ -112,6 +112,26 @@ def settings_from_conf(conf: cfg.ConfigOpts) -> Settings:
                     vendordata=load_vendordata(conf.metadata.vendordata_jsonfile_path))
 
 
+def instance_metadata(conf: cfg.ConfigOpts, instance: Mapping[str, Any],
+                      block_devices: Sequence[Mapping[str, Any]] = (),
+                      network_info: Sequence[Mapping[str, Any]] | None = None,
+                      content: Sequence[tuple[str, bytes]] = ()) -> InstanceMetadata:
+    """The documents of ``instance`` as the metadata API serves them and the
+    compute node writes them to a config drive (one way to gather them for both).
+
+    :param instance: the instance record (as the instance store or the conductor
+        returns it: key, user data, metadata, hostname, zone, network_info).
+    :param block_devices: its block device mappings (the tagged ones become
+        meta_data.json ``devices``; untagged ones are ignored).
+    :param network_info: the ports when newer than the record's ``network_info``
+        (a build spawning before the stored copy is read back).
+    """
+    if network_info is not None:
+        instance = dict(instance, network_info=list(network_info))
+    return InstanceMetadata(instance, settings_from_conf(conf), content=content,
+                            block_devices=block_devices)
+
+
 def password_from_system_metadata(system_metadata: Mapping[str, Any] | None) -> str:
     """The stored encrypted password ("" when none)."""
     sysmeta = system_metadata or {}

@@ -31,6 +31,7 @@ from compute import exception
 from compute import states
 from compute.node import base
 from compute.node import block_devices
+from compute.node import config_drive
 from compute.node import events
 from compute.virt import driver as virt_driver
 from compute.virt import exception as virt_exception
@@ -119,12 +120,16 @@ def wait_callback(node: base.Node,
 
 def spawn(node: base.Node, ctxt: Any, instance: dict[str, Any], guest: model.Instance,
           image_meta: model.ImageMeta, network_info: list[dict[str, Any]],
-          block_device_info: model.BlockDeviceInfo) -> None:
-    """driver.spawn, waiting for the ports where the driver needs it."""
+          block_device_info: model.BlockDeviceInfo,
+          bdms: list[dict[str, Any]] | None = None) -> None:
+    """driver.spawn, with the instance's config drive when it gets one
+    (:mod:`compute.node.config_drive`; ``bdms``: its block device mappings when
+    the caller has them), waiting for the ports where the driver needs it."""
+    drive = config_drive.gather(node, ctxt, instance, network_info, bdms, image_meta)
     group = vif_waiter(node, guest.uuid, network_info)
     try:
         node.driver.spawn(ctxt, guest, image_meta, base.vifs(network_info), block_device_info,
-                          wait_for_vifs=wait_callback(node, group))
+                          wait_for_vifs=wait_callback(node, group), config_drive=drive)
     finally:
         if group is not None:
             group.clear()
@@ -150,6 +155,8 @@ class Build:
         self.guest: model.Instance | None = None
         self.block_device_info = model.BlockDeviceInfo()
         self.volumes: block_devices.VolumeSetup | None = None
+        # The block device mappings, when the build read them (None: not read).
+        self.bdms: list[dict[str, Any]] | None = None
         self.claimed = False
         self._store_network_info = False
         # The claim is reported along with the next state change (one conductor call
@@ -220,7 +227,7 @@ class Build:
         if no_volumes(self.instance, self.request_spec):
             self.block_device_info = self.node.block_device_info(self.ctxt, self.instance, [])
             return []
-        bdms = self.node.conductor.bdm_get_by_instance(self.ctxt, self.uuid)
+        bdms = self.bdms = self.node.conductor.bdm_get_by_instance(self.ctxt, self.uuid)
         if block_devices.pending(bdms):
             self._next_state({"task_state": states.BLOCK_DEVICE_MAPPING}, states.NETWORKING)
             self.volumes = block_devices.VolumeSetup(self.node, self.ctxt, self.instance)
@@ -238,7 +245,7 @@ class Build:
         self.guest = base.driver_instance(self.instance)
         spawn(self.node, self.ctxt, self.instance, self.guest,
               base.image_meta(self.instance, image), self.network_info or [],
-              self.block_device_info)
+              self.block_device_info, self.bdms)
 
     def _active(self, connected: list[dict[str, Any]]) -> None:
         assert self.guest is not None
@@ -380,7 +387,8 @@ def _rebuild(node: base.Node, ctxt: Any, instance: dict[str, Any], image_ref: st
                            expected_task_state=[states.REBUILDING])
     guest = base.driver_instance(instance)
     network_info = instance.get("network_info") or []
-    bdi = node.block_device_info(ctxt, instance)
+    bdms = node.conductor.bdm_get_by_instance(ctxt, uuid)
+    bdi = node.block_device_info(ctxt, instance, bdms)
     node.driver.destroy(ctxt, guest, base.vifs(network_info), bdi, destroy_disks=True)
     # The ports' state now, not at boot: the spawn waits for network-vif-plugged only
     # of ports that are down (a port still ACTIVE sends no new event when re-plugged).
@@ -388,7 +396,8 @@ def _rebuild(node: base.Node, ctxt: Any, instance: dict[str, Any], image_ref: st
     instance = node.update(ctxt, uuid, {"task_state": states.REBUILD_SPAWNING,
                                         "network_info": network_info},
                            expected_task_state=[states.REBUILDING])
-    spawn(node, ctxt, instance, guest, base.image_meta(instance, image), network_info, bdi)
+    spawn(node, ctxt, instance, guest, base.image_meta(instance, image), network_info, bdi,
+          bdms)
     if was_stopped:
         node.driver.power_off(guest)
     node.update(ctxt, uuid, {

@@ -117,7 +117,7 @@ class Evacuation:
                                expected_task_state=[states.REBUILDING])
         self.guest = base.driver_instance(instance)
         build.spawn(node, ctxt, instance, self.guest, _image_meta(node, ctxt, instance),
-                    self.network_info, node.block_device_info(ctxt, instance, bdms))
+                    self.network_info, node.block_device_info(ctxt, instance, bdms), bdms)
         if was_stopped:
             node.driver.power_off(self.guest)
         node.update(ctxt, uuid, {

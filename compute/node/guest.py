@@ -64,11 +64,14 @@ def get_diagnostics(node: base.Node, ctxt: Any, instance_uuid: str) -> dict[str,
     vifs = base.vifs(instance.get("network_info"))
     volumes = node.block_device_info(ctxt, instance).volumes
     running = state in (power_state.RUNNING, power_state.PAUSED)
+    # What the guest has, not what was asked: a drive the driver attached.
+    has_drive = node.driver.has_config_drive(guest)
+    disks = 1 + len(volumes) + (1 if has_drive else 0)
     return {
         "state": state.label, "driver": node.driver.name, "hypervisor": node.driver.name,
         "hypervisor_os": platform.system().lower() or "linux", "uptime": None,
-        "config_drive": bool(instance.get("config_drive")),
-        "num_cpus": guest.vcpus, "num_nics": len(vifs), "num_disks": 1 + len(volumes),
+        "config_drive": has_drive,
+        "num_cpus": guest.vcpus, "num_nics": len(vifs), "num_disks": disks,
         "cpu_details": [{"id": i, "time": None, "utilisation": None}
                         for i in range(guest.vcpus)],
         "nic_details": [{"mac_address": v.mac, "rx_octets": None, "rx_errors": None,
@@ -77,7 +80,7 @@ def get_diagnostics(node: base.Node, ctxt: Any, instance_uuid: str) -> dict[str,
                          "tx_packets": None, "tx_rate": None} for v in vifs],
         "disk_details": [{"read_bytes": None, "read_requests": None, "write_bytes": None,
                           "write_requests": None, "errors_count": None}
-                         for _ in range(1 + len(volumes))],
+                         for _ in range(disks)],
         "memory_details": {"maximum": guest.memory_mb,
                            "used": guest.memory_mb if running else 0},
     }

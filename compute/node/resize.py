@@ -37,6 +37,7 @@ from oslo_log import log as logging
 from compute import exception
 from compute import states
 from compute.node import base
+from compute.node import config_drive
 from compute.node import resource_tracker as rt
 from compute.virt import exception as virt_exception
 from compute.virt import model
@@ -179,11 +180,15 @@ def finish_resize(node: base.Node, ctxt: Any, instance_uuid: str,
                 power_on = sysmeta.get(OLD_VM_STATE_KEY) != states.STOPPED
                 guest = base.driver_instance(instance, new)
                 network_info = instance.get("network_info") or []
+                image_meta = _image_meta(node, ctxt, instance)
+                bdms = node.conductor.bdm_get_by_instance(ctxt, instance_uuid)
                 node.driver.finish_migration(
-                    ctxt, migration, guest, disk_info, base.vifs(network_info),
-                    _image_meta(node, ctxt, instance),
+                    ctxt, migration, guest, disk_info, base.vifs(network_info), image_meta,
                     resize_instance=old.get("flavorid") != new.get("flavorid"),
-                    block_device_info=node.block_device_info(ctxt, instance), power_on=power_on)
+                    block_device_info=node.block_device_info(ctxt, instance, bdms),
+                    power_on=power_on,
+                    config_drive=config_drive.gather(node, ctxt, instance, bdms=bdms,
+                                                     image_meta=image_meta))
                 node.tracker.move_claim(ctxt, rt.incoming(migration_uuid), instance_uuid,
                                         rt.Usage.of(new))
                 node.update(ctxt, instance_uuid, {

@@ -240,8 +240,9 @@ def _spawn(node: base.Node, ctxt: Any, instance: dict[str, Any],
     image_ref = shelved or instance.get("image_ref")
     image = node.neighbours.get_image(ctxt, str(image_ref)) if image_ref else None
     guest = base.driver_instance(instance)
+    bdms = node.conductor.bdm_get_by_instance(ctxt, uuid)
     build.spawn(node, ctxt, instance, guest, base.image_meta(instance, image),
-                network_info, node.block_device_info(ctxt, instance))
+                network_info, node.block_device_info(ctxt, instance, bdms), bdms)
     return node.update(ctxt, uuid, {
         "vm_state": states.ACTIVE, "task_state": None,
         "power_state": int(node.power_state(guest)), "launched_at": base.now(),

@@ -97,8 +97,13 @@ class ComputeDriver(abc.ABC):
     def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
               network_info: model.NetworkInfo,
               block_device_info: model.BlockDeviceInfo | None = None,
-              wait_for_vifs: WaitForVifsCallback | None = None) -> None:
+              wait_for_vifs: WaitForVifsCallback | None = None,
+              config_drive: model.ConfigDrive | None = None) -> None:
         """Create the guest and start it; returns once it is RUNNING.
+
+        With ``config_drive`` the guest gets that config drive (written where
+        the driver keeps the instance's disks, attached read-only; see
+        :meth:`has_config_drive`); without, it has none.
 
         With ``wait_for_vifs`` the guest is created paused and resumed only once
         the callback returns (its virtual NICs exist then, so the network agent
@@ -280,10 +285,13 @@ class ComputeDriver(abc.ABC):
                          network_info: model.NetworkInfo, image_meta: model.ImageMeta,
                          resize_instance: bool,
                          block_device_info: model.BlockDeviceInfo | None = None,
-                         power_on: bool = True) -> None:
+                         power_on: bool = True,
+                         config_drive: model.ConfigDrive | None = None) -> None:
         """Define (and start when ``power_on``) the guest on this host from the
         disks ``disk_info`` describes; ``instance`` carries the new size and
-        ``resize_instance`` says the disks must grow to it.
+        ``resize_instance`` says the disks must grow to it. With
+        ``config_drive`` the guest keeps the config drive that moved with its
+        disks (written from ``config_drive`` when none did); without, it has none.
 
         :raises: MigrationNotSupported unless the driver overrides this,
             InstanceExists, InstanceDeployFailure.
@@ -466,6 +474,12 @@ class ComputeDriver(abc.ABC):
             InstanceNotFound, InstanceUnrescueFailure.
         """
         raise exception.RescueNotSupported(driver=self.name)
+
+    def has_config_drive(self, instance: model.Instance) -> bool:
+        """Whether the guest has a config drive now (what ``spawn`` or
+        ``finish_migration`` was given; a rescue guest keeps the instance's).
+        False for an unknown instance and for drivers that attach none."""
+        return False
 
     def instance_exists(self, instance: model.Instance) -> bool:
         """Whether the hypervisor knows the instance."""

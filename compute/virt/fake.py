@@ -13,9 +13,17 @@ connection info); its ``network_info`` gains and loses the VIFs
 ``attach_interface`` and ``detach_interface`` plug and unplug. Live migration
 is in :mod:`.fake_live`, rescue in :mod:`.fake_rescue`; a node given a
 ``guests_file`` keeps its guests over a clean restart (:mod:`.fake_guest`).
+
+Config drives: ``config_drives`` holds the drive each guest was given (by
+``spawn`` or ``finish_migration``; a resize keeps the source's for a revert).
+No image is written (scale runs boot thousands of guests) unless the driver
+was given a ``config_drive_dir``: then each drive is written there as
+``<uuid>/disk.config``, as the libvirt driver names it, and removed by
+``destroy``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -24,6 +32,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from compute.metadata import configdrive
 from compute.virt import driver
 from compute.virt import exception
 from compute.virt import fake_guest
@@ -67,7 +76,8 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
 
     def __init__(self, host: str = "fake-host", vcpus: int = DEFAULT_VCPUS,
                  memory_mb: int = DEFAULT_MEMORY_MB, local_gb: int = DEFAULT_LOCAL_GB,
-                 spawn_delay: float = 0.0, guests_file: str = "") -> None:
+                 spawn_delay: float = 0.0, guests_file: str = "",
+                 config_drive_dir: str = "") -> None:
         if min(vcpus, memory_mb, local_gb) <= 0:
             raise ValueError("a fake host needs positive vcpus, memory_mb and local_gb")
         self.host = host
@@ -88,6 +98,12 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
         self._lock = threading.Lock()
         #: Where the guests are kept while the node is stopped ("": nowhere).
         self.guests_file = guests_file
+        #: instance uuid -> the config drive its guest has.
+        self.config_drives: dict[str, model.ConfigDrive] = {}
+        #: instance uuid -> the config drive a resize kept on the source for a revert.
+        self.resized_config_drives: dict[str, model.ConfigDrive] = {}
+        #: Where config drive images are written ("": nowhere, only recorded).
+        self.config_drive_dir = config_drive_dir
         self._init_live_migration()
         self._init_rescue()
 
@@ -165,7 +181,8 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
     def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
               network_info: model.NetworkInfo,
               block_device_info: model.BlockDeviceInfo | None = None,
-              wait_for_vifs: driver.WaitForVifsCallback | None = None) -> None:
+              wait_for_vifs: driver.WaitForVifsCallback | None = None,
+              config_drive: model.ConfigDrive | None = None) -> None:
         if self.spawn_delay:
             time.sleep(self.spawn_delay)
         with self._lock:
@@ -175,6 +192,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             if image_meta.min_ram > instance.memory_mb:
                 raise exception.ImageUnacceptable(
                     image_id=image_meta.id, reason="needs %d MiB of RAM" % image_meta.min_ram)
+            self._set_config_drive(instance.uuid, config_drive)
             guest = FakeGuest(instance=instance, image_meta=image_meta,
                               network_info=tuple(network_info),
                               block_device_info=block_device_info,
@@ -193,6 +211,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             with self._lock:
                 if self._guests.get(instance.uuid) is guest:
                     del self._guests[instance.uuid]
+                    self._set_config_drive(instance.uuid, None)
             raise
         with self._lock:
             if self._guests.get(instance.uuid) is not guest:
@@ -206,6 +225,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             self._maybe_fail("destroy")
             self._guests.pop(instance.uuid, None)
             self._forget_rescue(instance.uuid)
+            self._set_config_drive(instance.uuid, None)
 
     def reboot(self, instance: model.Instance, network_info: model.NetworkInfo,
                reboot_type: model.RebootType) -> None:
@@ -362,6 +382,9 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             guest.console.append("reboot: Power down")
             del self._guests[instance.uuid]
             self.resized[instance.uuid] = guest
+            kept = self.config_drives.pop(instance.uuid, None)
+            if kept is not None:
+                self.resized_config_drives[instance.uuid] = kept
             return {"source_host": self.host, "dest_host": dest_host,
                     "image_id": guest.image_meta.id,
                     "disks": ["fake://%s/%s/disk" % (self.host, instance.uuid)]}
@@ -371,11 +394,16 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
                          network_info: model.NetworkInfo, image_meta: model.ImageMeta,
                          resize_instance: bool,
                          block_device_info: model.BlockDeviceInfo | None = None,
-                         power_on: bool = True) -> None:
+                         power_on: bool = True,
+                         config_drive: model.ConfigDrive | None = None) -> None:
         with self._lock:
             self._maybe_fail("finish_migration")
             if instance.uuid in self._guests:
                 raise exception.InstanceExists(name=instance.name)
+            # The drive that moved with the disks (same host) stays, as libvirt's.
+            moved = self.resized_config_drives.get(instance.uuid)
+            self._set_config_drive(instance.uuid,
+                                   (moved or config_drive) if config_drive else None)
             guest = FakeGuest(instance=instance, image_meta=image_meta,
                               network_info=tuple(network_info),
                               block_device_info=block_device_info,
@@ -390,6 +418,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
         with self._lock:
             self._maybe_fail("confirm_migration")
             self.resized.pop(instance.uuid, None)
+            self.resized_config_drives.pop(instance.uuid, None)
 
     def finish_revert_migration(self, context: Any, instance: model.Instance,
                                 network_info: model.NetworkInfo,
@@ -401,6 +430,8 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             kept = self.resized.pop(instance.uuid, None)
             if kept is None:
                 raise exception.InstanceNotFound(instance_id=instance.uuid)
+            self._set_config_drive(instance.uuid,
+                                   self.resized_config_drives.pop(instance.uuid, None))
             guest = dataclasses.replace(kept, instance=instance,
                                         network_info=tuple(network_info),
                                         block_device_info=block_device_info,
@@ -411,7 +442,36 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             if power_on:
                 self._boot(guest)
 
+    def has_config_drive(self, instance: model.Instance) -> bool:
+        with self._lock:
+            return instance.uuid in self._guests and instance.uuid in self.config_drives
+
+    def config_drive_path(self, instance_uuid: str) -> str | None:
+        """Where the guest's config drive image is (None: none written)."""
+        if not self.config_drive_dir:
+            return None
+        return os.path.join(self.config_drive_dir, instance_uuid, "disk.config")
+
     # -- helpers (called with the lock held) --------------------------------
+
+    def _set_config_drive(self, instance_uuid: str, drive: model.ConfigDrive | None) -> None:
+        """Record (and, given a ``config_drive_dir``, write) the guest's drive;
+        None forgets it."""
+        path = self.config_drive_path(instance_uuid)
+        if drive is None:
+            self.config_drives.pop(instance_uuid, None)
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+            return
+        if path is not None:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            try:
+                configdrive.write_image(drive.files, path, instance_uuid)
+            except (configdrive.ConfigDriveError, OSError) as err:
+                raise exception.InstanceDeployFailure(
+                    reason="config drive: %s" % err) from err
+        self.config_drives[instance_uuid] = drive
 
     def _volume_guest(self, instance: model.Instance, method: str) -> FakeGuest:
         guest = self._guest(instance.uuid)

@@ -186,6 +186,20 @@ class BlockDeviceInfo:
 
 
 @dataclasses.dataclass(frozen=True)
+class ConfigDrive:
+    """What an instance's config drive holds: the node gathered the documents
+    (the metadata API's, :mod:`compute.metadata.content`), the driver writes
+    them as an ISO 9660 ``config-2`` image and attaches it read-only."""
+
+    files: tuple[tuple[str, bytes], ...]
+
+    def file(self, name: str) -> bytes | None:
+        """The data of ``name`` (``openstack/latest/meta_data.json`` …), None
+        when the drive has no such file."""
+        return next((data for path, data in self.files if path == name), None)
+
+
+@dataclasses.dataclass(frozen=True)
 class InstanceInfo:
     """What ``get_info`` reports: the power state and the hypervisor's own id."""
 

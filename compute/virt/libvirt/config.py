@@ -316,16 +316,32 @@ def kernel_cmdline(image_meta: model.ImageMeta) -> str:
     return cmdline
 
 
+def config_drive_disk(path: str, machine_type: str | None = None) -> GuestDisk:
+    """The config drive image at ``path`` as a read-only CD-ROM, where Nova puts
+    it on x86: the last IDE slot (``hdd``) of the i440fx (``pc``) machine, the
+    first SATA one (``sda``) of a q35 machine, which has no IDE controller. The
+    guest's own disks are virtio (``vd*``), so the names never clash."""
+    if "q35" in (machine_type or ""):
+        return GuestDisk(target_dev="sda", source_path=path, driver_type="raw", bus="sata",
+                         device="cdrom", read_only=True)
+    return GuestDisk(target_dev="hdd", source_path=path, driver_type="raw", bus="ide",
+                     device="cdrom", read_only=True)
+
+
 def guest_config(instance: model.Instance, image_meta: model.ImageMeta,
                  network_info: Sequence[model.VIF], *, virt_type: VirtType,
                  root_disk: GuestDisk | None, kernel: str | None = None,
                  initrd: str | None = None, volumes: Sequence[GuestDisk] = (),
-                 vif_type: VifType = "ethernet", **options: Any) -> GuestConfig:
+                 vif_type: VifType = "ethernet", config_drive: str | None = None,
+                 **options: Any) -> GuestConfig:
     """The config of ``instance``: size from its flavor, kernel command line from
-    the image, the root disk then ``volumes``, one NIC per VIF. ``options`` are
-    further GuestConfig fields."""
+    the image, the root disk then ``volumes`` then the config drive image at
+    ``config_drive`` (a CD-ROM), one NIC per VIF. ``options`` are further
+    GuestConfig fields."""
     cmdline = kernel_cmdline(image_meta) if kernel else None
     disks = ((root_disk,) if root_disk else ()) + tuple(volumes)
+    if config_drive:
+        disks += (config_drive_disk(config_drive, options.get("machine_type")),)
     return GuestConfig(
         name=instance.name, uuid=instance.uuid, memory_mb=instance.memory_mb,
         vcpus=instance.vcpus, virt_type=virt_type, kernel=kernel, initrd=initrd,

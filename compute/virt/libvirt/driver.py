@@ -3,11 +3,12 @@
 Domain UUID = instance UUID, domain name = instance name. Each instance has a
 directory ``<instances_path>/<uuid>`` holding its root disk (``disk``, a qcow2
 overlay of the cached base image, see :mod:`imagecache`), the kernel and
-ramdisk of a direct kernel boot (hard links to the cache) and ``console.log``,
-the serial console as virtlogd writes it. ``destroy`` removes the directory
-(and a ``<uuid>_resize`` one a resize kept: the rule is in :mod:`.migration`,
-which also holds cold migration and resize; live migration is in
-:mod:`.live_migration`).
+ramdisk of a direct kernel boot (hard links to the cache), ``console.log``,
+the serial console as virtlogd writes it, and ``disk.config``, the config drive
+of an instance that has one (a read-only CD-ROM, see :mod:`.config_drive`).
+``destroy`` removes the directory (and a ``<uuid>_resize`` one a resize kept:
+the rule is in :mod:`.migration`, which also holds cold migration and resize;
+live migration is in :mod:`.live_migration`).
 
 How VIFs reach the bridge: interfaces are ``<interface type='ethernet'>`` with
 ``<target dev='tap<port id[:11]>'/>``. libvirt creates the tap when the guest
@@ -52,6 +53,7 @@ from compute.virt import exception
 from compute.virt import model
 from compute.virt import power_state
 from compute.virt.libvirt import config
+from compute.virt.libvirt import config_drive as cdrive
 from compute.virt.libvirt import guest
 from compute.virt.libvirt import host as libvirt_host
 from compute.virt.libvirt import hotplug
@@ -160,7 +162,8 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
     def spawn(self, context: Any, instance: model.Instance, image_meta: model.ImageMeta,
               network_info: model.NetworkInfo,
               block_device_info: model.BlockDeviceInfo | None = None,
-              wait_for_vifs: driver.WaitForVifsCallback | None = None) -> None:
+              wait_for_vifs: driver.WaitForVifsCallback | None = None,
+              config_drive: model.ConfigDrive | None = None) -> None:
         conn = self.hypervisor.connect()
         self._check_absent(conn, instance)
         if image_meta.min_ram > instance.memory_mb:
@@ -169,7 +172,8 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
         bdi = block_device_info or model.BlockDeviceInfo()
         dom = None
         try:
-            xml = self._domain_xml(context, instance, image_meta, network_info, bdi)
+            xml = self._domain_xml(context, instance, image_meta, network_info, bdi,
+                                   config_drive)
             with self.hypervisor.translate(instance.uuid, exception.InstanceDeployFailure):
                 dom = conn.defineXML(xml)
                 self._start(dom, paused=wait_for_vifs is not None)
@@ -197,7 +201,8 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
 
     def _domain_xml(self, context: Any, instance: model.Instance,
                     image_meta: model.ImageMeta, network_info: model.NetworkInfo,
-                    bdi: model.BlockDeviceInfo) -> str:
+                    bdi: model.BlockDeviceInfo,
+                    drive: model.ConfigDrive | None = None) -> str:
         root_target = _target(bdi.root_device_name)
         volumes = self._volumes(bdi)
         directory = imagecache.ensure_dir(self.instance_dir(instance.uuid))
@@ -213,7 +218,8 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
                 initrd = imagecache.link(cache.fetch(context, image_meta.ramdisk_id),
                                          os.path.join(directory, "ramdisk"))
         return self._guest_xml(instance, image_meta, network_info, bdi, volumes,
-                               root=root, kernel=kernel, initrd=initrd)
+                               root=root, kernel=kernel, initrd=initrd,
+                               config_drive=cdrive.write(directory, drive, instance.uuid))
 
     def _volumes(self, bdi: model.BlockDeviceInfo) -> list[config.GuestDisk]:
         return [volume.guest_disk(bdm.connection_info, _target(bdm.mount_device))
@@ -222,9 +228,11 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
     def _guest_xml(self, instance: model.Instance, image_meta: model.ImageMeta,
                    network_info: model.NetworkInfo, bdi: model.BlockDeviceInfo,
                    volumes: list[config.GuestDisk], *, root: tuple[str, str] | None,
-                   kernel: str | None, initrd: str | None) -> str:
+                   kernel: str | None, initrd: str | None,
+                   config_drive: str | None = None) -> str:
         """The domain XML of ``instance`` whose files exist: ``root`` is the local
-        root disk's (path, format); the volumes' CHAP secrets are defined."""
+        root disk's (path, format), ``config_drive`` its config drive image; the
+        volumes' CHAP secrets are defined."""
         for disk, bdm in zip(volumes, bdi.volumes, strict=True):
             hotplug.define_secret(self.hypervisor.connect(), bdm.connection_info, disk.target_dev)
         root_disk = None
@@ -234,7 +242,7 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
                                          cache=self._disk_cache_mode())
         guest_config = config.guest_config(
             instance, image_meta, network_info, virt_type=self.virt_type, root_disk=root_disk,
-            kernel=kernel, initrd=initrd, volumes=volumes,
+            kernel=kernel, initrd=initrd, volumes=volumes, config_drive=config_drive,
             console_log=os.path.join(self.instance_dir(instance.uuid), "console.log"),
             vnc_listen=self._vnc_listen())
         return config.domain_xml(guest_config)
@@ -420,6 +428,17 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
             xml = ET.fromstring(dom.XMLDesc(0))
         return guest.console_output(instance.uuid, guest.console_log_path(xml))
 
+    def has_config_drive(self, instance: model.Instance) -> bool:
+        try:
+            dom = self.hypervisor.lookup(instance.uuid)
+            with self.hypervisor.translate(instance.uuid, exception.HypervisorUnavailable,
+                                           host=self.host):
+                xml = ET.fromstring(dom.XMLDesc(0))
+        except exception.InstanceNotFound:
+            return False
+        found = cdrive.attached(xml)
+        return found is not None and os.path.isfile(found)
+
     def get_diagnostics(self, instance: model.Instance) -> dict[str, Any]:
         dom = self.hypervisor.lookup(instance.uuid)
         with self.hypervisor.translate(instance.uuid, exception.InstanceNotReady,
@@ -557,9 +576,11 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
                          network_info: model.NetworkInfo, image_meta: model.ImageMeta,
                          resize_instance: bool,
                          block_device_info: model.BlockDeviceInfo | None = None,
-                         power_on: bool = True) -> None:
+                         power_on: bool = True,
+                         config_drive: model.ConfigDrive | None = None) -> None:
         cold_migration.finish_migration(self, context, instance, disk_info, network_info,
-                                        resize_instance, block_device_info, power_on)
+                                        resize_instance, block_device_info, power_on,
+                                        config_drive)
 
     def confirm_migration(self, context: Any, migration: Mapping[str, Any],
                           instance: model.Instance, network_info: model.NetworkInfo) -> None:

@@ -15,7 +15,10 @@ when ``resize_instance``; disks never shrink, the source refuses that with
 ``ResizeRefused`` before it touches the guest), and defines a domain with the
 new memory and vCPUs, the same disks, boot (kernel, ramdisk and command line as
 the source's domain had them) and VIFs, hence the same tap names (the network
-agent plugs them as after any restart). Confirming removes ``<uuid>_resize``;
+agent plugs them as after any restart). The config drive (``disk.config``)
+travels with the directory: the destination keeps it when the node still wants
+one (writing it when none came along) and drops it when not; a revert defines
+the source's domain with the drive its directory holds. Confirming removes ``<uuid>_resize``;
 reverting renames it back to ``<uuid>`` (over the destination's copy when that is
 this host) and defines the old size again.
 
@@ -54,6 +57,7 @@ from oslo_log import log as logging
 from compute.virt import exception
 from compute.virt import model
 from compute.virt import power_state
+from compute.virt.libvirt import config_drive as cdrive
 from compute.virt.libvirt import guest
 from compute.virt.libvirt import imagecache
 
@@ -316,7 +320,8 @@ def _define(drv: LibvirtDriver, instance: model.Instance, network_info: model.Ne
     # Only the command line matters to the domain XML: the files are in place.
     image_meta = model.ImageMeta(os_command_line=boot.get("cmdline"))
     xml = drv._guest_xml(instance, image_meta, network_info, bdi, drv._volumes(bdi),
-                         root=root, kernel=kernel, initrd=initrd)
+                         root=root, kernel=kernel, initrd=initrd,
+                         config_drive=cdrive.existing(directory))
     conn = drv.hypervisor.connect()
     dom = conn.defineXML(xml)
     if power_on:
@@ -334,7 +339,7 @@ def _root_format(info: Mapping[str, Any]) -> str | None:
 def finish_migration(drv: LibvirtDriver, context: Any, instance: model.Instance,
                      disk_info: Mapping[str, Any], network_info: model.NetworkInfo,
                      resize_instance: bool, bdi: model.BlockDeviceInfo | None,
-                     power_on: bool) -> None:
+                     power_on: bool, drive: model.ConfigDrive | None = None) -> None:
     conn = drv.hypervisor.connect()
     drv._check_absent(conn, instance)
     kept = str(disk_info.get("resize_dir") or "")
@@ -361,6 +366,8 @@ def finish_migration(drv: LibvirtDriver, context: Any, instance: model.Instance,
                                         path, str(wanted))
         except (OSError, imagecache.QemuImgError) as err:
             raise exception.InstanceDeployFailure(reason=str(err)) from err
+        # The drive that came with the disks stays (Nova does not overwrite one).
+        cdrive.write(directory, drive, instance.uuid, keep=True)
         with drv.hypervisor.translate(instance.uuid, exception.InstanceDeployFailure):
             dom = _define(drv, instance, network_info, bdi, disk_info,
                           _root_format(disk_info), power_on)

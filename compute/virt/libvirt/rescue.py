@@ -10,9 +10,10 @@ The rescue domain keeps the instance's name and uuid (so every other driver
 call finds it, and ``destroy`` removes it and, with the directory, the
 rescue's files), its VIFs (the same taps: the network agent plugs them again
 as after any restart) and console log, with the rescue disk as ``vda`` and the
-instance's root disk as ``vdb``. Volumes are not attached to a rescue guest
-(volume-backed instances are not rescued; a volume attached to an image-backed
-one stays in the kept definition).
+instance's root disk as ``vdb``, and the instance's config drive when its own
+domain has one (the same image, read-only; see :mod:`.config_drive`). Volumes
+are not attached to a rescue guest (volume-backed instances are not rescued; a
+volume attached to an image-backed one stays in the kept definition).
 
 ``unrescue`` stops the rescue domain, defines ``unrescue.xml`` again, starts it
 and removes the rescue files; without ``unrescue.xml`` it only starts the
@@ -33,6 +34,7 @@ from oslo_log import log as logging
 from compute.virt import exception
 from compute.virt import model
 from compute.virt.libvirt import config
+from compute.virt.libvirt import config_drive as cdrive
 from compute.virt.libvirt import guest
 from compute.virt.libvirt import imagecache
 
@@ -71,7 +73,7 @@ def _own_xml(drv: LibvirtDriver, instance: model.Instance, dom: Any, directory: 
 
 def _rescue_xml(drv: LibvirtDriver, context: Any, instance: model.Instance,
                 image_meta: model.ImageMeta, network_info: model.NetworkInfo,
-                directory: str, root: tuple[str, str]) -> str:
+                directory: str, root: tuple[str, str], drive: str | None) -> str:
     if not image_meta.id:
         raise exception.InstanceRescueFailure(instance_id=instance.uuid,
                                               reason="no rescue image")
@@ -95,7 +97,7 @@ def _rescue_xml(drv: LibvirtDriver, context: Any, instance: model.Instance,
                            cache=cache_mode)
     guest_config = config.guest_config(
         instance, image_meta, network_info, virt_type=drv.virt_type, root_disk=disks,
-        kernel=kernel, initrd=initrd, volumes=(own,),
+        kernel=kernel, initrd=initrd, volumes=(own,), config_drive=drive,
         console_log=os.path.join(directory, "console.log"), vnc_listen=drv._vnc_listen())
     return config.domain_xml(guest_config)
 
@@ -116,7 +118,8 @@ def rescue(drv: LibvirtDriver, context: Any, instance: model.Instance,
         raise exception.InstanceRescueFailure(instance_id=instance.uuid,
                                               reason="it has no local root disk")
     try:
-        xml = _rescue_xml(drv, context, instance, image_meta, network_info, directory, root)
+        xml = _rescue_xml(drv, context, instance, image_meta, network_info, directory, root,
+                          cdrive.attached(ET.fromstring(own)))
         with drv.hypervisor.translate(instance.uuid, exception.InstanceRescueFailure,
                                       instance_id=instance.uuid):
             guest.stop(dom, drv._sleep)
