@@ -6,7 +6,9 @@ directory; .debs cached as in test_guest_image.py) is spawned through
 1 MiB raw disk, the way devstack uploads it (ami + aki + ari). Its VIF is on a
 test bridge with a dnsmasq and a stand-in metadata server; ``wait_for_vifs``
 plays the bridge agent: it finds the guest paused and its tap created by
-libvirt, and plugs the tap into the bridge. Then: the console log shows the
+libvirt, and plugs the tap into the bridge. The guest has a config drive (the
+metadata documents a node gathers): the running domain has ``disk.config`` as a
+read-only IDE CD-ROM holding the instance's uuid. Then: the console log shows the
 lease, pause/unpause, suspend/resume (the tap is re-plugged, as the agent
 would), a qcow2 file volume is hot-attached and the guest lists it (a command
 typed on its serial console), detached, the root disk is snapshotted, the VNC
@@ -376,8 +378,14 @@ def env(libvirtd: None, image: str) -> Iterator[GuestEnv]:
 
 
 def test_guest_lifecycle_through_the_driver(env: GuestEnv) -> None:
+    import json
+    from xml.etree import ElementTree as ET
+
     import libvirt
 
+    from compute.metadata import configdrive
+    from compute.metadata import content
+    from compute.virt import model
     from compute.virt import power_state
     from compute.virt.libvirt import imagecache
 
@@ -388,8 +396,15 @@ def test_guest_lifecycle_through_the_driver(env: GuestEnv) -> None:
         seen_while_waiting.append((drv.get_info(inst).state, _link_exists(vif.tap_name)))
         plug()
 
+    # The documents the node gathers for a server created with config_drive true.
+    documents = content.InstanceMetadata({
+        "uuid": inst.uuid, "display_name": inst.display_name, "project_id": "p1",
+        "hostname": inst.display_name, "key_name": "k1", "key_data": "ssh-ed25519 AAAA k1",
+        "network_info": []})
+    drive = model.ConfigDrive(files=tuple(documents.files()))
     started = time.monotonic()
-    drv.spawn(None, inst, env.image_meta, [vif], wait_for_vifs=wait_for_vifs)
+    drv.spawn(None, inst, env.image_meta, [vif], wait_for_vifs=wait_for_vifs,
+              config_drive=drive)
     assert seen_while_waiting == [(power_state.PAUSED, True)]
     assert sorted(env.fetched) == sorted(["disk-" + env.suffix, *env.images])
     assert drv.get_info(inst).state == power_state.RUNNING
@@ -398,6 +413,17 @@ def test_guest_lifecycle_through_the_driver(env: GuestEnv) -> None:
     print("lease after %.1f s" % (time.monotonic() - started))
     assert "stratus-guest: disks vda" in log()
     assert "stratus-guest: instance-id " + inst.uuid in drv.get_console_output(inst)
+    # The config drive: a read-only IDE CD-ROM of the running domain, after vda.
+    iso = os.path.join(drv.instance_dir(inst.uuid), "disk.config")
+    running = ET.fromstring(drv.hypervisor.lookup(inst.uuid).XMLDesc(0))
+    cdroms = [(d.find("source").get("file"), d.find("target").get("dev"),  # type: ignore
+               d.find("target").get("bus"), d.find("readonly") is not None)  # type: ignore
+              for d in running.findall("devices/disk[@device='cdrom']")]
+    assert cdroms == [(iso, "hdd", "ide", True)]
+    assert configdrive.volume_label(iso) == "config-2"
+    meta = json.loads(configdrive.read_config_drive(iso)["openstack/latest/meta_data.json"])
+    assert (meta["uuid"], meta["public_keys"]) == (inst.uuid, {"k1": "ssh-ed25519 AAAA k1"})
+    assert drv.has_config_drive(inst)
 
     resources = drv.get_available_resource()
     assert (resources.vcpus_used, resources.memory_mb_used) >= (1, 128)
