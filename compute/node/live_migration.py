@@ -38,6 +38,7 @@ from oslo_log import log as logging
 from compute import exception
 from compute import states
 from compute.node import base
+from compute.node import config_drive
 from compute.node import guest as guest_mod
 from compute.node import resource_tracker as rt
 from compute.virt import exception as virt_exception
@@ -53,8 +54,12 @@ def _migration(node: base.Node, ctxt: Any, migration_uuid: str,
     return node.conductor.migration_update(ctxt, migration_uuid, values)
 
 
-def _volume_bdms(node: base.Node, ctxt: Any, instance_uuid: str) -> list[dict[str, Any]]:
-    return [b for b in node.conductor.bdm_get_by_instance(ctxt, instance_uuid)
+def _volume_bdms(node: base.Node, ctxt: Any, instance_uuid: str,
+                 bdms: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The attached volumes' mappings (of ``bdms`` when given, else read)."""
+    if bdms is None:
+        bdms = node.conductor.bdm_get_by_instance(ctxt, instance_uuid)
+    return [b for b in bdms
             if b.get("destination_type") == "volume" and b.get("attachment_id")]
 
 
@@ -131,11 +136,13 @@ def check_can_live_migrate_source(node: base.Node, ctxt: Any, instance_uuid: str
 
 def pre_live_migration(node: base.Node, ctxt: Any, instance_uuid: str, migration_uuid: str,
                        migrate_data: dict[str, Any]) -> dict[str, Any]:
-    """Ports bound here, volumes exported here, the driver ready; on failure the
-    ports and volumes go back to the source before the error goes back."""
+    """Ports bound here, volumes exported here, the driver ready (with the
+    instance's config drive, for a driver that must write it here); on failure
+    the ports and volumes go back to the source before the error goes back."""
     instance = node.get(ctxt, instance_uuid)
     source = str(instance.get("host") or "")
-    bdms = _volume_bdms(node, ctxt, instance_uuid)
+    every_bdm = node.conductor.bdm_get_by_instance(ctxt, instance_uuid)
+    bdms = _volume_bdms(node, ctxt, instance_uuid, every_bdm)
     data = dict(migrate_data)
     with node.action(ctxt, instance_uuid, "compute_pre_live_migration"):
         try:
@@ -148,9 +155,10 @@ def pre_live_migration(node: base.Node, ctxt: Any, instance_uuid: str, migration
                 connections[str(bdm["uuid"])] = node.neighbours.volume_connect(
                     ctxt, str(bdm["attachment_id"]), guest_mod.connector(node),
                     bdm.get("device_name"))
+            drive = config_drive.gather(node, ctxt, instance, network_info, every_bdm)
             data = node.driver.pre_live_migration(
                 ctxt, base.driver_instance(instance), base.vifs(network_info),
-                _with_connections(instance, bdms, connections), data)
+                _with_connections(instance, bdms, connections), data, config_drive=drive)
         except BaseException:
             _give_back(node, ctxt, instance, bdms, source,
                        dict(migrate_data.get("source_connector") or {}))

@@ -359,10 +359,12 @@ class ComputeDriver(abc.ABC):
     def pre_live_migration(self, context: Any, instance: model.Instance,
                            network_info: model.NetworkInfo,
                            block_device_info: model.BlockDeviceInfo | None,
-                           migrate_data: LiveMigrateData) -> LiveMigrateData:
+                           migrate_data: LiveMigrateData,
+                           config_drive: model.ConfigDrive | None = None) -> LiveMigrateData:
         """On the destination: make ready for the incoming guest (its directory
         and, for a block migration, empty disks; the volumes of
-        ``block_device_info`` connected to this host).
+        ``block_device_info`` connected to this host; its config drive written
+        from ``config_drive`` where the source's is not on shared storage).
 
         :raises: LiveMigrationNotSupported unless the driver overrides this,
             InstanceExists, MigrationPreCheckError.

@@ -13,17 +13,11 @@ connection info); its ``network_info`` gains and loses the VIFs
 ``attach_interface`` and ``detach_interface`` plug and unplug. Live migration
 is in :mod:`.fake_live`, rescue in :mod:`.fake_rescue`; a node given a
 ``guests_file`` keeps its guests over a clean restart (:mod:`.fake_guest`).
-
-Config drives: ``config_drives`` holds the drive each guest was given (by
-``spawn`` or ``finish_migration``; a resize keeps the source's for a revert).
-No image is written (scale runs boot thousands of guests) unless the driver
-was given a ``config_drive_dir``: then each drive is written there as
-``<uuid>/disk.config``, as the libvirt driver names it, and removed by
-``destroy``.
+Config drives are recorded (and written only when asked) by
+:mod:`.fake_config_drive`.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import tempfile
@@ -32,9 +26,9 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from compute.metadata import configdrive
 from compute.virt import driver
 from compute.virt import exception
+from compute.virt import fake_config_drive
 from compute.virt import fake_guest
 from compute.virt import fake_live
 from compute.virt import fake_rescue
@@ -64,7 +58,8 @@ _TRANSITIONS: dict[str, tuple[frozenset[PowerState], PowerState]] = {
 }
 
 
-class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.ComputeDriver):
+class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue,
+                 fake_config_drive.FakeConfigDrives, driver.ComputeDriver):
     """An in-memory compute node of a configurable size."""
 
     name: ClassVar[str] = "fake"
@@ -98,12 +93,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
         self._lock = threading.Lock()
         #: Where the guests are kept while the node is stopped ("": nowhere).
         self.guests_file = guests_file
-        #: instance uuid -> the config drive its guest has.
-        self.config_drives: dict[str, model.ConfigDrive] = {}
-        #: instance uuid -> the config drive a resize kept on the source for a revert.
-        self.resized_config_drives: dict[str, model.ConfigDrive] = {}
-        #: Where config drive images are written ("": nowhere, only recorded).
-        self.config_drive_dir = config_drive_dir
+        self._init_config_drives(config_drive_dir)
         self._init_live_migration()
         self._init_rescue()
 
@@ -442,36 +432,7 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue, driver.Com
             if power_on:
                 self._boot(guest)
 
-    def has_config_drive(self, instance: model.Instance) -> bool:
-        with self._lock:
-            return instance.uuid in self._guests and instance.uuid in self.config_drives
-
-    def config_drive_path(self, instance_uuid: str) -> str | None:
-        """Where the guest's config drive image is (None: none written)."""
-        if not self.config_drive_dir:
-            return None
-        return os.path.join(self.config_drive_dir, instance_uuid, "disk.config")
-
     # -- helpers (called with the lock held) --------------------------------
-
-    def _set_config_drive(self, instance_uuid: str, drive: model.ConfigDrive | None) -> None:
-        """Record (and, given a ``config_drive_dir``, write) the guest's drive;
-        None forgets it."""
-        path = self.config_drive_path(instance_uuid)
-        if drive is None:
-            self.config_drives.pop(instance_uuid, None)
-            if path is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-            return
-        if path is not None:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            try:
-                configdrive.write_image(drive.files, path, instance_uuid)
-            except (configdrive.ConfigDriveError, OSError) as err:
-                raise exception.InstanceDeployFailure(
-                    reason="config drive: %s" % err) from err
-        self.config_drives[instance_uuid] = drive
 
     def _volume_guest(self, instance: model.Instance, method: str) -> FakeGuest:
         guest = self._guest(instance.uuid)

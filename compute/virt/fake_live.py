@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from compute.virt import exception
@@ -45,6 +46,8 @@ class FakeLiveMigration:
     _lock: threading.Lock
     _guests: dict[str, FakeGuest]
     _next_domain_id: int
+    # FakeConfigDrives' (called with the lock held).
+    _set_config_drive: Callable[[str, model.ConfigDrive | None], None]
 
     def _init_live_migration(self) -> None:
         #: Seconds each live migration takes (abort/force-complete need > 0).
@@ -93,11 +96,13 @@ class FakeLiveMigration:
     def pre_live_migration(self, context: Any, instance: model.Instance,
                            network_info: model.NetworkInfo,
                            block_device_info: model.BlockDeviceInfo | None,
-                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+                           migrate_data: dict[str, Any],
+                           config_drive: model.ConfigDrive | None = None) -> dict[str, Any]:
         with self._lock:
             self._maybe_fail("pre_live_migration")
             if instance.uuid in self._guests:
                 raise exception.InstanceExists(name=instance.name)
+            self._set_config_drive(instance.uuid, config_drive)
             self.incoming[instance.uuid] = FakeGuest(
                 instance=instance, image_meta=model.ImageMeta(id=instance.image_ref),
                 network_info=tuple(network_info), block_device_info=block_device_info,
@@ -137,6 +142,8 @@ class FakeLiveMigration:
         with self._lock:
             self._maybe_fail("rollback_live_migration_at_destination")
             self.incoming.pop(instance.uuid, None)
+            if instance.uuid not in self._guests:
+                self._set_config_drive(instance.uuid, None)
 
     # -- the source ------------------------------------------------------------------
 
@@ -176,6 +183,7 @@ class FakeLiveMigration:
         with self._lock:
             self._maybe_fail("post_live_migration")
             self._guests.pop(instance.uuid, None)
+            self._set_config_drive(instance.uuid, None)
 
     def live_migration_abort(self, instance: model.Instance) -> None:
         self._request(instance, "abort")

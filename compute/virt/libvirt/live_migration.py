@@ -18,7 +18,10 @@ the files are already there. Volumes are connected to the destination by the
 node (block storage exports them to its connector); their new ``<source>`` go
 into the destination's domain XML (``VIR_MIGRATE_PARAM_DEST_XML``), as does the
 destination's VNC listen address. Only the local disks are copied
-(``VIR_MIGRATE_PARAM_MIGRATE_DISKS``).
+(``VIR_MIGRATE_PARAM_MIGRATE_DISKS``). A config drive is not one of them (libvirt
+does not copy a read-only CD-ROM): without shared storage the destination's
+``pre_live_migration`` writes it from the documents its node gathered, at the
+same path, before the guest arrives (Nova copies the source's file instead).
 
 Two nodes of one libvirtd (one machine) cannot migrate to each other: the
 check compares the libvirt host UUIDs of both ends and says so before anything
@@ -45,6 +48,7 @@ from compute.virt import exception
 from compute.virt import model
 from compute.virt import power_state
 from compute.virt.libvirt import config
+from compute.virt.libvirt import config_drive as cdrive
 from compute.virt.libvirt import guest
 from compute.virt.libvirt import host as libvirt_host
 from compute.virt.libvirt import hotplug
@@ -104,7 +108,7 @@ def local_files(xml: ET.Element, directory: str, base_dir: str) -> dict[str, Any
     """The domain's files in its instance ``directory``: disks (name, target,
     format, virtual size, base image) and boot files (name -> image id)."""
     disks = []
-    for disk in xml.findall("devices/disk[@type='file']"):
+    for disk in xml.findall("devices/disk[@type='file'][@device='disk']"):
         source, target = disk.find("source"), disk.find("target")
         path = source.get("file") if source is not None else None
         if not path or os.path.dirname(path) != directory or target is None:
@@ -121,7 +125,9 @@ def local_files(xml: ET.Element, directory: str, base_dir: str) -> dict[str, Any
         path = xml.findtext(tag)
         if path and os.path.dirname(path) == directory:
             boot[name] = _image_id_of(base_dir, path)
-    return {"disks": disks, "boot": boot}
+    drive = cdrive.attached(xml)
+    return {"disks": disks, "boot": boot,
+            "config_drive": drive is not None and os.path.dirname(drive) == directory}
 
 
 def dest_xml(xml: str, volume_disks: Mapping[str, str], vnc_listen: str | None) -> str:
@@ -252,7 +258,8 @@ class LibvirtLiveMigration:
     def pre_live_migration(self, context: Any, instance: model.Instance,
                            network_info: model.NetworkInfo,
                            block_device_info: model.BlockDeviceInfo | None,
-                           migrate_data: dict[str, Any]) -> dict[str, Any]:
+                           migrate_data: dict[str, Any],
+                           config_drive: model.ConfigDrive | None = None) -> dict[str, Any]:
         data = dict(migrate_data)
         conn = self.hypervisor.connect()
         if data.get("shared_storage_file"):
@@ -264,9 +271,15 @@ class LibvirtLiveMigration:
         else:
             raise exception.InstanceExists(name=instance.name)
         if not data.get("is_shared_instance_path"):
+            if data.get("config_drive") and config_drive is None:
+                raise exception.MigrationPreCheckError(
+                    reason="instance %s has a config drive and this host was given none to "
+                    "write" % instance.uuid)
             try:
                 self._prepare_files(context, instance.uuid, data)
-            except (OSError, imagecache.QemuImgError) as err:
+                if data.get("config_drive"):
+                    cdrive.write(self._directory(instance.uuid), config_drive, instance.uuid)
+            except (OSError, imagecache.QemuImgError, exception.InstanceDeployFailure) as err:
                 raise exception.MigrationPreCheckError(
                     reason="cannot prepare the disks of %s: %s" % (instance.uuid, err)) from err
         volume_disks = {}

@@ -24,6 +24,7 @@ from compute import states
 from compute.metadata import configdrive
 from compute.metadata import content
 from compute.node import manager as node_manager
+from compute.virt import exception as virt_exception
 from compute.virt import fake
 from compute.virt import model
 from compute.virt.libvirt import config
@@ -230,6 +231,26 @@ def test_resize_to_another_node_builds_it_there(cloud: fx.Cloud, tmp_path: Any) 
     assert uid in _driver(node).resized_config_drives  # kept for a revert
 
 
+def test_live_migration_gives_the_destination_its_drive(cloud: fx.Cloud,
+                                                         tmp_path: Any) -> None:
+    source, dest = _node(cloud, tmp_path), _node(cloud, tmp_path, "node-2")
+    uid = _boot(cloud, source, **_asked())["uuid"]
+    ctxt = fx.ctxt()
+    cloud.conductor.store.update(uid, {"task_state": states.MIGRATING})
+    cloud.conductor.migration_update(None, MIGRATION, {
+        "instance_uuid": uid, "migration_type": "live-migration", "status": "accepted",
+        "source_compute": "node-1", "source_node": "node-1", "dest_compute": "node-2",
+        "dest_node": "node-2"})
+    data = dest.check_can_live_migrate_destination(ctxt, uid, MIGRATION, None, LIMITS)
+    data = source.check_can_live_migrate_source(ctxt, uid, fx._json(data))
+    source.live_migration(ctxt, uid, MIGRATION, "node-2", fx._json(data))
+    cloud.rpc.pump()
+    assert cloud.conductor.instance_get(None, uid)["host"] == "node-2"
+    assert _meta(_files(dest, uid))["uuid"] == uid
+    assert _driver(source).config_drives == {}
+    assert not os.path.exists(str(_driver(source).config_drive_path(uid)))
+
+
 def test_delete_removes_it(cloud: fx.Cloud, tmp_path: Any) -> None:
     node = _node(cloud, tmp_path)
     uid = _boot(cloud, node, **_asked())["uuid"]
@@ -254,18 +275,25 @@ def _fetch(context: Any, image_id: str, dest: str) -> None:
         out.truncate(1024 * 1024)
 
 
-@pytest.fixture
-def drv(tmp_path: Any) -> Iterator[libvirt_driver.LibvirtDriver]:
+def _libvirt(tmp_path: Any, name: str) -> libvirt_driver.LibvirtDriver:
+    """A node on its own libvirt test host, its instances in ``tmp_path/name``."""
     found = pytest.importorskip("compute.virt.libvirt.driver")
-    (tmp_path / "node.xml").write_text("<node/>")
-    conf = fx_libvirt.make_conf(tmp_path, "test://%s/node.xml" % tmp_path)
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "node.xml").write_text("<node/>")
+    conf = fx_libvirt.make_conf(tmp_path / name, "test://%s/node.xml" % (tmp_path / name))
     conf.set_override("virt_type", "qemu", group="libvirt")
     clock = fx_libvirt.Clock()
-    node = found.LibvirtDriver(conf, "node-1", fetch_image=_fetch, clock=clock,
-                                        sleep=clock.sleep)
-    node.init_host("node-1")
+    node: libvirt_driver.LibvirtDriver = found.LibvirtDriver(
+        conf, name, fetch_image=_fetch, clock=clock, sleep=clock.sleep)
+    node.init_host(name)
+    return node
+
+
+@pytest.fixture
+def drv(tmp_path: Any) -> Iterator[libvirt_driver.LibvirtDriver]:
+    node = _libvirt(tmp_path, "lv-1")
     yield node
-    node.cleanup_host("node-1")
+    node.cleanup_host("lv-1")
 
 
 def _instance() -> model.Instance:
@@ -349,7 +377,7 @@ def test_libvirt_resize_keeps_the_drive_that_moved(drv: libvirt_driver.LibvirtDr
     flavor = {"memory_mb": 256, "vcpus": 1, "root_gb": 1, "ephemeral_gb": 0}
     bigger = model.Instance(uuid=inst.uuid, name=inst.name, memory_mb=256, vcpus=1,
                             root_gb=1)
-    disk_info = drv.migrate_disk_and_power_off(None, inst, "node-1", flavor, [])
+    disk_info = drv.migrate_disk_and_power_off(None, inst, drv.host, flavor, [])
     other = model.ConfigDrive(files=(("openstack/latest/meta_data.json", b"{}"),))
     drv.finish_migration(None, {}, bigger, disk_info, [], IMAGE, False, config_drive=other)
     assert _cdroms(_xml(drv, bigger)) == [(path, "hdd", "ide", True)]
@@ -358,6 +386,24 @@ def test_libvirt_resize_keeps_the_drive_that_moved(drv: libvirt_driver.LibvirtDr
     drv.finish_revert_migration(None, inst, [], {})
     assert _cdroms(_xml(drv, inst)) == [(path, "hdd", "ide", True)]
     # Resized again, now without a drive: the one that came along is dropped.
-    disk_info = drv.migrate_disk_and_power_off(None, inst, "node-1", flavor, [])
+    disk_info = drv.migrate_disk_and_power_off(None, inst, drv.host, flavor, [])
     drv.finish_migration(None, {}, bigger, disk_info, [], IMAGE, False)
     assert _cdroms(_xml(drv, bigger)) == [] and not os.path.exists(path)
+
+
+def test_libvirt_block_live_migration_writes_the_drive_at_the_destination(
+        tmp_path: Any) -> None:
+    source, dest = _libvirt(tmp_path, "lv-1"), _libvirt(tmp_path, "lv-2")
+    inst = _instance()
+    source.spawn(None, inst, IMAGE, [], config_drive=DRIVE)
+    checked = dest.check_can_live_migrate_destination(None, inst, None)
+    data = json.loads(json.dumps(source.check_can_live_migrate_source(None, inst, checked)))
+    # The drive is not one of the disks libvirt copies; the destination writes it.
+    assert data["block_migration"] is True and data["config_drive"] is True
+    assert [d["target"] for d in data["disks"]] == ["vda"]
+    with pytest.raises(virt_exception.MigrationPreCheckError, match="config drive"):
+        dest.pre_live_migration(None, inst, [], None, data)
+    dest.pre_live_migration(None, inst, [], None, data, config_drive=DRIVE)
+    written = _drive_path(dest, inst)
+    assert written != _drive_path(source, inst)
+    assert configdrive.read_config_drive(written) == dict(DRIVE.files)
