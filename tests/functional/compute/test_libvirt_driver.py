@@ -420,6 +420,9 @@ def test_guest_lifecycle_through_the_driver(env: GuestEnv) -> None:
                d.find("target").get("bus"), d.find("readonly") is not None)  # type: ignore
               for d in running.findall("devices/disk[@device='cdrom']")]
     assert cdroms == [(iso, "hdd", "ide", True)]
+    # QEMU's default x86 machine (no machine type is asked for): i440fx, with IDE.
+    machine = running.find("os/type").get("machine")  # type: ignore[union-attr]
+    assert machine is not None and "q35" not in machine, machine
     assert configdrive.volume_label(iso) == "config-2"
     meta = json.loads(configdrive.read_config_drive(iso)["openstack/latest/meta_data.json"])
     assert (meta["uuid"], meta["public_keys"]) == (inst.uuid, {"k1": "ssh-ed25519 AAAA k1"})

@@ -199,6 +199,20 @@ def test_rebuild_builds_it_again(cloud: fx.Cloud, tmp_path: Any) -> None:
     assert _meta(files)["uuid"] == uid
 
 
+def test_evacuation_builds_it_on_the_destination(cloud: fx.Cloud, tmp_path: Any) -> None:
+    source, dest = _node(cloud, tmp_path), _node(cloud, tmp_path, "node-2")
+    got = _boot(cloud, source, **_asked())
+    uid = got["uuid"]
+    cloud.conductor.store.update(uid, {"task_state": states.REBUILDING})
+    cloud.conductor.migration_update(None, MIGRATION, {
+        "instance_uuid": uid, "migration_type": "evacuation", "status": "accepted",
+        "source_compute": "node-1", "source_node": "node-1"})
+    dest.evacuate_instance(fx.ctxt(), uid, MIGRATION, "node-2", LIMITS)
+    assert cloud.conductor.instance_get(None, uid)["host"] == "node-2"
+    files = _files(dest, uid)
+    assert _meta(files)["uuid"] == uid and files["openstack/latest/user_data"] == USER_DATA
+
+
 def test_unshelve_on_another_node_builds_it(cloud: fx.Cloud, tmp_path: Any) -> None:
     node, other = _node(cloud, tmp_path), _node(cloud, tmp_path, "node-2")
     got = _boot(cloud, node, **_asked())
