@@ -140,6 +140,8 @@ class ServerView:
             body["locked"] = bool(instance["locked"])
         if self.version >= (2, 19):
             body["description"] = instance["display_description"]
+        if self.version >= (2, 26):
+            body["tags"] = list(instance["tags"])
         return body
 
     def updated(self, instance: Mapping[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,8 +168,6 @@ class ServerView:
             body.update(self._extended(instance))
         if self.version >= (2, 16) and self.host_status:
             body["host_status"] = extras.get("host_status") or ""
-        if self.version >= (2, 26):
-            body["tags"] = list(instance["tags"])
         return body
 
     def _extended(self, instance: Mapping[str, Any]) -> dict[str, Any]:

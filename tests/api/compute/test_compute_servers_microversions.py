@@ -190,6 +190,12 @@ def _flavor_of(fakes: fx.Servers, **fields: Any) -> dict[str, Any]:
 def _server_flavors(fakes: fx.Servers, p: str, server_id: str,
                     version: str) -> list[dict[str, Any]]:
     """The flavor in show, the detail list, update and rebuild."""
+    return [body["flavor"] for body in _server_bodies(fakes, p, server_id, version)]
+
+
+def _server_bodies(fakes: fx.Servers, p: str, server_id: str,
+                   version: str) -> list[dict[str, Any]]:
+    """The server as show, the detail list, update and rebuild answer."""
     shown = fakes.call("GET", "/servers/" + server_id, p, version=version,
                        status=200).json["server"]
     listed = fakes.call("GET", "/servers/detail", p, version=version,
@@ -201,7 +207,16 @@ def _server_flavors(fakes: fx.Servers, p: str, server_id: str,
                          ).json["server"]
     fakes.set(server_id, vm_state="active", task_state=None)
     (in_list,) = [s for s in listed if s["id"] == server_id]
-    return [shown["flavor"], in_list["flavor"], updated["flavor"], rebuilt["flavor"]]
+    return [shown, in_list, updated, rebuilt]
+
+
+def test_tags_in_every_full_server_body_from_2_26(fakes: fx.Servers) -> None:
+    # Tempest's 2.26+ schemas require them in update and rebuild answers too.
+    p = project()
+    server_id = fakes.active(p)["uuid"]
+    fakes.call("PUT", "/servers/%s/tags/blue" % server_id, p, version="2.26", status=201)
+    assert [b["tags"] for b in _server_bodies(fakes, p, server_id, "2.26")] == [["blue"]] * 4
+    assert ["tags" in b for b in _server_bodies(fakes, p, server_id, "2.25")] == [False] * 4
 
 
 def test_embedded_flavor_from_2_47(fakes: fx.Servers) -> None:
