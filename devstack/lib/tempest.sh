@@ -94,9 +94,12 @@ if [ -f "$TEMPEST_TOOLS/tempest.conf.template" ] && [ -x "$TEMPEST_TOOLS/run_tem
     set_available
     LIST=$OUT_DIR/tests.txt
     if [ -n "$REGEX" ]; then
-        # Listing needs a Tempest workspace (a .stestr.conf) to run in.
+        # Listing needs a Tempest workspace (a .stestr.conf) to run in; it is
+        # registered in a workspace file of this run's own (the default one,
+        # ~/.tempest/workspace.yaml, refuses a second "list-workspace").
         [ -f "$OUT_DIR/list-workspace/.stestr.conf" ] ||
-            "$TEMPEST_VENV/bin/tempest" init "$OUT_DIR/list-workspace" >>"$OUT_DIR/render.log" 2>&1 ||
+            "$TEMPEST_VENV/bin/tempest" init --workspace-path "$OUT_DIR/workspaces.yaml" \
+                "$OUT_DIR/list-workspace" >>"$OUT_DIR/render.log" 2>&1 ||
             fail "tempest init $OUT_DIR/list-workspace failed (see $OUT_DIR/render.log)"
         (cd "$OUT_DIR/list-workspace" &&
             "$TEMPEST_VENV/bin/tempest" run --config-file "$CONF" --list-tests --regex "$REGEX") |
