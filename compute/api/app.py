@@ -45,6 +45,7 @@ from compute.api.controllers import server_migrations as server_migrations_contr
 from compute.api.controllers import server_metadata as server_metadata_controller
 from compute.api.controllers import server_password as server_password_controller
 from compute.api.controllers import server_rescue as server_rescue_controller
+from compute.api.controllers import server_security_groups as security_groups_controller
 from compute.api.controllers import server_tags as server_tags_controller
 from compute.api.controllers import servers as servers_controller
 from compute.api.controllers import volume_attachments as volume_attachments_controller
@@ -82,6 +83,8 @@ class ComputeApp:
         migrations = server_migrations_controller.ServerMigrationsController(self)
         migrations.register_actions(actions)
         server_rescue_controller.ServerRescueController(self).register_actions(actions)
+        security_groups = security_groups_controller.ServerSecurityGroupsController(self)
+        security_groups.register_actions(actions)
         for controller in (versions.VersionsController(self),
                            flavors_controller.FlavorsController(self),
                            flavor_extras.FlavorExtrasController(self),
@@ -98,7 +101,7 @@ class ComputeApp:
                            migrations_controller.MigrationsController(self),
                            keypairs_controller.KeypairsController(self),
                            servers_controller.ServersController(self),
-                           actions, consoles, migrations,
+                           actions, consoles, migrations, security_groups,
                            server_metadata_controller.ServerMetadataController(self),
                            server_tags_controller.ServerTagsController(self),
                            server_ips_controller.ServerIpsController(self),

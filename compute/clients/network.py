@@ -319,6 +319,28 @@ def list_security_groups(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | Non
                  "security_group")
 
 
+def find_security_group(conf: cfg.ConfigOpts, ctxt: Any, name_or_id: str,
+                        project_id: str) -> dict[str, Any]:
+    """The security group named ``name_or_id`` in ``project_id`` or, when no group
+    there has that name, the one of that id the caller may see (a name wins over an
+    id, as Nova finds groups).
+
+    :raises: SecurityGroupNotFound (404), SecurityGroupNotUnique (409: two groups
+        of the project have that name), NetworkForbidden, NetworkServiceUnavailable.
+    """
+    named = [g for g in list_security_groups(conf, ctxt, {"project_id": project_id,
+                                                          "name": name_or_id})
+             if g.get("name") == name_or_id]
+    if len(named) > 1:
+        raise exception.SecurityGroupNotUnique(name=name_or_id)
+    if named:
+        return named[0]
+    for group in list_security_groups(conf, ctxt, {"id": name_or_id}):
+        if group.get("id") == name_or_id:
+            return group
+    raise exception.SecurityGroupNotFound(security_group_id=name_or_id)
+
+
 def list_floating_ips(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,
                       admin: bool = False) -> list[dict[str, Any]]:
     return _list(conf, ctxt, admin, "floatingips", "floatingips", filters, "floatingip")

@@ -14,6 +14,7 @@ from compute.policies.base import one as _rule
 from compute.policies import hosts as hosts_policies
 from compute.policies import interfaces as interfaces_policies
 from compute.policies import projects as projects_policies
+from compute.policies import security_groups as security_groups_policies
 from compute.policies import server_migrations as server_migrations_policies
 from compute.policies import servers as servers_policies
 from compute.policies import volume_attachments as volume_attachments_policies
@@ -32,7 +33,7 @@ def list_rules() -> list[policy.RuleDefault]:
     return servers_policies.list_rules() + hosts_policies.list_rules() + \
         projects_policies.list_rules() + interfaces_policies.list_rules() + \
         volume_attachments_policies.list_rules() + \
-        server_migrations_policies.list_rules() + [
+        server_migrations_policies.list_rules() + security_groups_policies.list_rules() + [
         _rule("flavors:index", READER, "List flavors.", "GET", FLAVORS),
         _rule("flavors:show", READER, "Show a flavor.", "GET", FLAVORS + "/{flavor_id}"),
         _rule("os-flavor-manage:create", ADMIN, "Create a flavor.", "POST", FLAVORS),
