@@ -67,3 +67,11 @@ class RangeNotSatisfiable(exception.Error):
     def __init__(self, size: int, detail: str) -> None:
         super().__init__(detail=detail)
         self.headers = {"Content-Range": "bytes */%d" % size}
+
+
+class TaskNotFound(exception.NotFound):
+    msg_fmt = "No task found with ID %(task_id)s"
+
+
+class InvalidTaskStatusTransition(exception.Conflict):
+    msg_fmt = "Task status transition from %(current)s to %(new)s is not allowed"

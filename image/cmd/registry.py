@@ -19,7 +19,7 @@ def main() -> None:
     conf = service.prepare("image", sys.argv, image_conf.register_opts)
     rpc.init(conf, exmods=EXMODS, publisher="image")
     images = db_api.ImageDB(engine.Database.from_conf(conf, "image"))
-    server = rpc_service.RPCService(conf, manager.RegistryManager(images), rpcapi.TOPIC,
+    server = rpc_service.RPCService(conf, manager.RegistryManager(images, conf), rpcapi.TOPIC,
                                     conf.host, binary="stratus-image-registry")
     rpc_service.run_rpc(conf, server)
 

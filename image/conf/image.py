@@ -1,4 +1,4 @@
-"""[image], [store] and [quota] options of the image service."""
+"""[image], [store], [quota] and [task] options of the image service."""
 from __future__ import annotations
 
 from oslo_config import cfg
@@ -56,12 +56,21 @@ QUOTA_OPTS: list[cfg.Opt] = [
                help="Most bytes of image data one project may store, in MiB (-1: no limit)."),
 ]
 
+TASK_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt("task_time_to_live", default=48, min=1,
+               help="Hours an ended task (an image import that succeeded or failed) stays "
+                    "listed in GET /v2/images/{image_id}/tasks before it is removed, as "
+                    "Glance's option of this name. Read by stratus-image-registry."),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(IMAGE_OPTS, group="image")
     conf.register_opts(STORE_OPTS, group="store")
     conf.register_opts(QUOTA_OPTS, group="quota")
+    conf.register_opts(TASK_OPTS, group="task")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [("image", IMAGE_OPTS), ("store", STORE_OPTS), ("quota", QUOTA_OPTS)]
+    return [("image", IMAGE_OPTS), ("store", STORE_OPTS), ("quota", QUOTA_OPTS),
+            ("task", TASK_OPTS)]

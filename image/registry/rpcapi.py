@@ -17,17 +17,18 @@ class RegistryAPI:
     History:
       1.0 - Initial: image_create/get/list/update/delete, image_tag_add/delete,
             project_usage, member_create/get/list/update/delete
+      1.1 - task_create, task_update, task_list (the tasks of image imports)
     """
 
-    RPC_API_VERSION = "1.0"
+    RPC_API_VERSION = "1.1"
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self._timeout = conf.image.registry_timeout
         self._client = rpc.get_client(messaging.Target(topic=TOPIC, version="1.0"),
                                       timeout=self._timeout)
 
-    def _call(self, ctxt: Any, method: str, **kwargs: Any) -> Any:
-        cctxt = self._client.prepare(version="1.0", timeout=self._timeout)
+    def _call(self, ctxt: Any, method: str, version: str = "1.0", **kwargs: Any) -> Any:
+        cctxt = self._client.prepare(version=version, timeout=self._timeout)
         return cctxt.call(ctxt, method, **kwargs)
 
     def image_create(self, ctxt: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -74,3 +75,14 @@ class RegistryAPI:
 
     def member_delete(self, ctxt: Any, image_id: str, member: str) -> None:
         self._call(ctxt, "member_delete", image_id=image_id, member=member)
+
+    def task_create(self, ctxt: Any, values: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._call(ctxt, "task_create", version="1.1", values=values))
+
+    def task_update(self, ctxt: Any, task_id: str, values: dict[str, Any],
+                    from_status: list[str] | None = None) -> dict[str, Any]:
+        return dict(self._call(ctxt, "task_update", version="1.1", task_id=task_id,
+                               values=values, from_status=from_status))
+
+    def task_list(self, ctxt: Any, image_id: str) -> list[dict[str, Any]]:
+        return list(self._call(ctxt, "task_list", version="1.1", image_id=image_id))

@@ -69,3 +69,27 @@ class ImageMember(Base):
         sa.DateTime, default=base_models.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         sa.DateTime, default=base_models.utcnow, onupdate=base_models.utcnow)
+
+
+class Task(Base):
+    """An asynchronous operation on an image (``api_image_import``), as Glance's
+    tasks and task_info tables in one row. Removed with its image."""
+
+    __tablename__ = "tasks"
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    image_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(30))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), index=True)
+    owner: orm.Mapped[str | None] = orm.mapped_column(ID)
+    request_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    user_id: orm.Mapped[str | None] = orm.mapped_column(ID)
+    input: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    result: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    message: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(sa.DateTime,
+                                                                         index=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=base_models.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=base_models.utcnow, onupdate=base_models.utcnow)
