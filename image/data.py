@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from common import exception as common_exc
 from image import exception
 from image import formats
+from image import import_tasks
 from image import service as image_service
 from image.store import base as store_base
 from image.store import filesystem
@@ -93,12 +94,12 @@ class _Digests:
 
 class _Meter:
     """Iterates a chunk stream: counts and limits it, hashes it, keeps its header
-    and tail for the format inspectors and calls ``heartbeat`` now and then."""
+    and tail for the format inspectors and calls ``heartbeat(size so far)`` now and then."""
 
     def __init__(self, chunks: Iterable[bytes], cap: int, remaining: int | None,
                  expected: int | None, digests: _Digests | None,
                  on_header: Callable[[bytes], None] | None,
-                 heartbeat: Callable[[], None]) -> None:
+                 heartbeat: Callable[[int], None]) -> None:
         self._chunks, self._expected = chunks, expected
         self._cap, self._remaining = cap, remaining
         self.digests, self._on_header, self._heartbeat = digests, on_header, heartbeat
@@ -115,7 +116,7 @@ class _Meter:
             if not chunk:
                 continue
             if time.monotonic() >= next_beat:
-                self._heartbeat()
+                self._heartbeat(self.size)
                 next_beat = time.monotonic() + HEARTBEAT_SECONDS
             self.size += len(chunk)
             if self.size > limit:
@@ -159,6 +160,7 @@ class DataService:
             max_workers=import_workers, thread_name_prefix="image-import")
         self._hash_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=hash_workers, thread_name_prefix="image-hash")
+        self.tasks = import_tasks.ImportTasks(registry)
 
     def close(self, wait: bool = True) -> None:
         """Stop the import and hashing threads (after running imports, if ``wait``)."""
@@ -233,10 +235,12 @@ class DataService:
 
     def _ingest(self, ctxt: Any, image: dict[str, Any], chunks: Iterable[bytes],
                 expected: int | None, store: store_base.Store, inspect: bool,
-                status: str) -> tuple[store_base.Staged, dict[str, Any]]:
+                status: str, progress: Callable[[int], None] | None = None
+                ) -> tuple[store_base.Staged, dict[str, Any]]:
         """Stream ``chunks`` into ``store`` under every limit, touching the image
-        (in ``status``) as the data moves; the data is staged, not committed.
-        With ``inspect``: hashes, format check and virtual size.
+        (in ``status``) and calling ``progress(bytes so far)`` as the data moves;
+        the data is staged, not committed. With ``inspect``: hashes, format check
+        and virtual size.
 
         :returns: the staged data and the image values describing it.
         :raises: ImageSizeLimitExceeded, QuotaExceeded (413), Invalid (400:
@@ -251,11 +255,15 @@ class DataService:
             if not (declared == "vhd" and formats.detect(header) == formats.RAW):
                 self._check_format(declared, header, b"")
 
+        def heartbeat(size: int) -> None:
+            self._touch(ctxt, image["id"], status)
+            if progress is not None:
+                progress(size)
+
         meter = _Meter(chunks, self.conf.image.image_size_cap,
                        self.images.remaining_bytes(ctxt, image.get("owner")), expected,
                        _Digests(self._hash_pool) if inspect else None,
-                       on_header if check else None,
-                       lambda: self._touch(ctxt, image["id"], status))
+                       on_header if check else None, heartbeat)
         staged = store.add(image["id"], meter)
         values: dict[str, Any] = {"size": meter.size, "location": staged.location}
         try:
@@ -390,6 +398,7 @@ class DataService:
     def import_(self, ctxt: Any, image_id: str, body: Any) -> None:
         """POST /v2/images/{id}/import: start importing staged data; the import
         runs in the background and ends with the image ``active`` or ``queued``.
+        Its task (see :mod:`image.import_tasks`) tells how it went.
 
         :raises: ImageNotFound (404), Forbidden (403), Invalid (400: body, method,
             formats not set), Conflict (409: not staged).
@@ -413,27 +422,34 @@ class DataService:
             self._set_status(ctxt, image_id, "uploading", {"status": "queued"})
             raise common_exc.Conflict("The staged data of image %s is missing; stage "
                                       "it again." % image_id)
+        task_id = None
         try:
+            task_id = self.tasks.start(ctxt, image, body)
             self.registry.image_update(ctxt, image_id, {"status": "importing"},
                                        from_status=["uploading"])
-            self._jobs.submit(self._run_import, ctxt, image, data)
-        except BaseException:
+            self._jobs.submit(self._run_import, ctxt, image, data, task_id)
+        except BaseException as err:
             data.close()
+            self.tasks.fail(ctxt, task_id, "The import could not start", err)
             raise
 
     def _run_import(self, ctxt: Any, image: dict[str, Any],
-                    data: store_base.DataIterator) -> None:
+                    data: store_base.DataIterator, task_id: str | None = None) -> None:
         ctxt.update_store()  # request id on this thread's log lines
         image_id, keep = image["id"], False
         try:
             self._touch(ctxt, image_id, "importing")
-            staged, values = self._ingest(ctxt, image, data, None, self.store, True,
-                                          "importing")
+            self.tasks.processing(ctxt, task_id)
+            staged, values = self._ingest(
+                ctxt, image, data, None, self.store, True, "importing",
+                lambda size: self.tasks.progress(ctxt, task_id, size))
             active = self._activate(ctxt, image_id, staged, values, "importing")
         except exception.InvalidImageStatusTransition as err:
             # The registry put the image back to uploading (this import waited too
             # long behind others): its staged data stays, to be imported again.
             LOG.warning("Import of image %(id)s abandoned: %(err)s", {"id": image_id, "err": err})
+            self.tasks.fail(ctxt, task_id, "The import waited too long and was abandoned; "
+                            "the staged data is kept: import the image again")
             keep = True
             return
         except Exception as err:
@@ -443,11 +459,13 @@ class DataService:
             else:
                 LOG.exception("Import of image %(id)s failed", {"id": image_id})
             self._set_status(ctxt, image_id, "importing", {"status": "queued"})
+            self.tasks.fail(ctxt, task_id, "The import failed", err)
             return
         finally:
             data.close()
             if not keep:
                 self.delete_staged(image_id)
+        self.tasks.succeed(ctxt, task_id, image_id)
         LOG.info("Image %(id)s active: %(size)d bytes imported",
                  {"id": image_id, "size": values["size"]})
         image_service.notify(ctxt, "image.upload", active)

@@ -32,6 +32,7 @@ class FakeRegistry:
         self.images: dict[str, dict[str, Any]] = {}
         self.transitions: list[tuple[str, str]] = []
         self.before_update: Callable[[str, dict[str, Any]], None] | None = None
+        self.tasks: dict[str, dict[str, Any]] = {}
 
     def add(self, **values: Any) -> dict[str, Any]:
         image: dict[str, Any] = dict.fromkeys(
@@ -69,6 +70,28 @@ class FakeRegistry:
     def member_get(self, ctxt: Any, image_id: str, member: str) -> dict[str, Any]:
         raise exception.MemberNotFound(member=member, image_id=image_id)
 
+    def task_create(self, ctxt: Any, values: dict[str, Any]) -> dict[str, Any]:
+        self.image_get(ctxt, values["image_id"])  # ImageNotFound
+        task = dict(values, id=str(uuid.uuid4()), status="pending", message="",
+                    result=None, statuses=["pending"])
+        self.tasks[task["id"]] = task
+        return copy.deepcopy(task)
+
+    def task_update(self, ctxt: Any, task_id: str, values: dict[str, Any],
+                    from_status: list[str] | None = None) -> dict[str, Any]:
+        task = self.tasks[task_id]
+        if from_status is not None and task["status"] not in from_status:
+            raise exception.InvalidTaskStatusTransition(current=task["status"],
+                                                        new=values.get("status"))
+        task.update(values)
+        if "status" in values:
+            task["statuses"].append(values["status"])
+        return copy.deepcopy(task)
+
+    def task_of(self, image_id: str) -> dict[str, Any]:
+        (task,) = [t for t in self.tasks.values() if t["image_id"] == image_id]
+        return task
+
     def project_usage(self, ctxt: Any, owner: str) -> dict[str, int]:
         mine = [i for i in self.images.values() if i["owner"] == owner]
         return {"count": len(mine), "size": sum(i["size"] or 0 for i in mine)}
@@ -78,6 +101,7 @@ class FakeContext:
     def __init__(self, project_id: str = OWNER, is_admin: bool = False,
                  denied: tuple[str, ...] = ()) -> None:
         self.project_id, self.is_admin, self.denied = project_id, is_admin, denied
+        self.request_id, self.user_id = "req-" + project_id, "user-" + project_id
 
     def can(self, action: str, target: dict[str, Any] | None = None,
             fatal: bool = True) -> bool:
@@ -421,6 +445,47 @@ def test_stage_then_import(svc: data_mod.DataService, registry: FakeRegistry,
                                     ("importing", "active")]
     assert files(conf) == [stored["location"][len("file://"):]]
     assert [event for event, _ in notes] == ["image.upload", "image.activate"]
+    task = registry.task_of(image["id"])
+    assert task["statuses"] == ["pending", "processing", "success"]
+    assert task["type"] == "api_image_import" and task["owner"] == OWNER
+    assert (task["request_id"], task["user_id"]) == ("req-" + OWNER, "user-" + OWNER)
+    assert task["input"]["import_req"] == {"method": {"name": "glance-direct"}}
+    assert task["result"] == {"image_id": image["id"]}
+
+
+def test_import_task_shows_progress_and_a_bad_registry_does_not_stop_it(
+        svc: data_mod.DataService, registry: FakeRegistry,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    image = registry.add()
+    body = os.urandom(3 * MIB)
+    svc.stage(FakeContext(), image["id"], [body], len(body))
+    monkeypatch.setattr(data_mod, "HEARTBEAT_SECONDS", 0)
+    messages: list[str] = []
+    real_update = registry.task_update
+
+    def update(ctxt: Any, task_id: str, values: dict[str, Any],
+               from_status: list[str] | None = None) -> dict[str, Any]:
+        if "message" in values:
+            messages.append(values["message"])
+        return real_update(ctxt, task_id, values, from_status)
+
+    monkeypatch.setattr(registry, "task_update", update)
+    svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    svc.close()
+    assert messages and messages[-1].startswith("Copied ") and messages[-1].endswith(" MiB")
+    assert registry.task_of(image["id"])["status"] == "success"
+    # A registry that keeps no tasks (an older one): the import still happens.
+    other = registry.add()
+    svc2 = data_mod.DataService(svc.conf, registry, svc.store, svc.images)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("UnsupportedVersion 1.1")
+
+    monkeypatch.setattr(registry, "task_create", refuse)
+    svc2.stage(FakeContext(), other["id"], [b"abc"], 3)
+    svc2.import_(FakeContext(), other["id"], {"method": {"name": "glance-direct"}})
+    svc2.close()
+    assert registry.images[other["id"]]["status"] == "active"
 
 
 def test_stage_and_import_refusals(svc: data_mod.DataService, registry: FakeRegistry,
@@ -460,6 +525,45 @@ def test_import_failure_goes_back_to_queued(svc: data_mod.DataService,
     svc.close()
     assert registry.images[image["id"]]["status"] == "queued"
     assert files(conf) == []
+    task = registry.task_of(image["id"])
+    assert task["statuses"] == ["pending", "processing", "failure"]
+    assert task["message"].startswith("The import failed: Image data does not match")
+    assert task["result"] is None
+
+
+def test_import_task_hides_internal_errors(svc: data_mod.DataService,
+                                           registry: FakeRegistry,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    image = registry.add()
+    svc.stage(FakeContext(), image["id"], [b"abc"], None)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("/secret/path: disk on fire")
+
+    monkeypatch.setattr(svc.store, "add", broken)
+    svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    svc.close()
+    task = registry.task_of(image["id"])
+    assert task["status"] == "failure"
+    assert task["message"] == ("The import failed: an internal error occurred (request "
+                               "req-%s)" % OWNER)
+
+
+def test_import_that_cannot_start_fails_its_task(svc: data_mod.DataService,
+                                                 registry: FakeRegistry) -> None:
+    image = registry.add()
+    svc.stage(FakeContext(), image["id"], [b"abc"], None)
+
+    def racing(image_id: str, values: dict[str, Any]) -> None:
+        registry.images[image_id]["status"] = "queued"  # another request won
+
+    registry.before_update = racing
+    with pytest.raises(exception.InvalidImageStatusTransition):
+        svc.import_(FakeContext(), image["id"], {"method": {"name": "glance-direct"}})
+    task = registry.task_of(image["id"])
+    assert task["statuses"] == ["pending", "failure"]
+    assert task["message"].startswith("The import could not start: Image status "
+                                      "transition from queued")
 
 
 def test_import_reset_while_waiting_keeps_staged_data(svc: data_mod.DataService,
@@ -474,6 +578,9 @@ def test_import_reset_while_waiting_keeps_staged_data(svc: data_mod.DataService,
     registry.images[image["id"]]["status"] = "uploading"  # the registry's reset
     jobs[0][0](*jobs[0][1])
     assert registry.images[image["id"]]["status"] == "uploading"
+    task = registry.task_of(image["id"])
+    assert task["statuses"] == ["pending", "failure"]
+    assert "staged data is kept" in task["message"]
     assert files(conf) == [os.path.join(conf.image.staging_dir, image["id"])]
 
 
