@@ -68,6 +68,24 @@ class ImageService:
             raise common_exc.Forbidden("You are not permitted to %s this image." % what)
         return image
 
+    # -- tasks
+    def list_tasks(self, ctxt: Any, image_id: str) -> list[dict[str, Any]]:
+        """The unexpired tasks of an image ``ctxt`` may see, newest first: as
+        Glance, only the tasks of the caller's project (all for an admin).
+
+        :raises: ImageNotFound, also when the policy (``image:get_image``, which
+            Glance checks here) refuses: Glance answers 404 then too.
+        """
+        try:
+            ctxt.can("image:get_image")
+            self.get(ctxt, image_id)
+        except common_exc.Forbidden:
+            raise exception.ImageNotFound(image_id=image_id)
+        tasks = self.registry.task_list(ctxt, image_id)
+        if ctxt.is_admin:
+            return tasks
+        return [t for t in tasks if t.get("owner") in (None, ctxt.project_id)]
+
     # -- create / list / delete
     def create(self, ctxt: Any, body: dict[str, Any]) -> dict[str, Any]:
         values = self._create_values(ctxt, body)

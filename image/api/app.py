@@ -18,6 +18,7 @@ from image.api.controllers import discovery
 from image.api.controllers import image_data
 from image.api.controllers import images
 from image.api.controllers import members
+from image.api.controllers import tasks
 from image.registry import rpcapi
 
 EXMODS = ["image.exception"]
@@ -38,7 +39,8 @@ class ImageApp:
         table: list[tuple[str, dict[str, Any]]] = []
         for controller in (discovery.DiscoveryController(self), images.ImagesController(self),
                            members.MembersController(self),
-                           image_data.ImageDataController(self)):
+                           image_data.ImageDataController(self),
+                           tasks.ImageTasksController(self)):
             table.extend(controller.routes())
         # Glance reads /v2/images/ as an image with an empty id (404), not a list.
         self.router = wsgi_router.Router(table, before=self._prepare_context,

@@ -40,3 +40,19 @@ def member(m: dict[str, Any]) -> dict[str, Any]:
 
 def members(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"members": [member(m) for m in items], "schema": "/v2/schemas/members"}
+
+
+TASK_KEYS = ("id", "type", "status", "owner", "image_id", "request_id", "user_id", "input",
+             "result", "message", "expires_at", "created_at", "updated_at")
+
+
+def task(t: dict[str, Any]) -> dict[str, Any]:
+    """One task as GET /v2/images/{image_id}/tasks lists it (Glance also shows
+    its soft-delete columns; a task here is removed instead)."""
+    body = {key: t.get(key) for key in TASK_KEYS}
+    body.update(deleted=False, deleted_at=None)
+    return body
+
+
+def tasks(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"tasks": [task(t) for t in items]}

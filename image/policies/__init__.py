@@ -20,7 +20,9 @@ def list_rules() -> list[policy.RuleDefault]:
     return [
         _rule("add_image", MEMBER, "Create an image.", "POST", "/v2/images"),
         _rule("get_images", ANY_READER, "List images.", "GET", "/v2/images"),
-        _rule("get_image", ANY_READER, "Show an image.", "GET", "/v2/images/{image_id}"),
+        _rule("get_image", ANY_READER, "Show an image; as Glance, also the rule of "
+              "GET /v2/images/{image_id}/tasks (a refusal there is a 404).", "GET",
+              "/v2/images/{image_id}"),
         _rule("modify_image", MEMBER, "Update an image (owner or admin).", "PATCH",
               "/v2/images/{image_id}"),
         _rule("delete_image", MEMBER, "Delete an image (owner or admin).", "DELETE",

@@ -8,9 +8,10 @@ from common.wsgi import versions
 from image.api.schemas import image as image_schema
 
 Request = wsgi_request.Request
-# Claim only what is implemented: 2.12 adds /v2/images/{id}/tasks, 2.14 the
-# cache API, 2.15 /v2/info/usage, 2.16 the locations API, none of which exist here.
-MINORS = 11
+# Claim only what is implemented: 2.12 adds /v2/images/{id}/tasks (served here at
+# every version); 2.13 onwards (among them the cache API, /v2/info/usage and the
+# locations API) are not implemented.
+MINORS = 12
 
 
 class DiscoveryController:
