@@ -1,17 +1,41 @@
 """Hypervisors (compute nodes) with the state of their compute service, the
-servers on them and the statistics over all of them (os-hypervisors)."""
+servers on them, the statistics over all of them and a host's uptime, asked
+of its node over RPC (os-hypervisors)."""
 from __future__ import annotations
 
 from typing import Any
 
+import oslo_messaging as messaging
 import sqlalchemy as sa
 from oslo_config import cfg
+from oslo_log import log as logging
 
+from common import exception as common_exception
+from common import rpc
 from common.db import engine
 from compute import exception
+from compute import rpcapi
 from compute import services as services_api
 from compute.db import hosts as hosts_db
 from compute.db import models
+from compute.virt import exception as virt_exception
+
+LOG = logging.getLogger(__name__)
+
+# What a node older than the RPC method (or one missing it) answers with.
+_TOO_OLD = ("UnsupportedVersion", "NoSuchMethod")
+
+
+class HostUnavailable(exception.ComputeServiceUnavailable):
+    """A down compute service, in Nova's uptime answer: a 400."""
+    code, title = 400, "Bad Request"
+
+
+class UptimeNotImplemented(virt_exception.HostUptimeNotSupported):
+    """A node whose RPC API predates ``get_host_uptime``: a 501, as a driver
+    without it."""
+    msg_fmt = "The compute node of %(host)s does not implement the host's uptime."
+
 
 STATISTICS = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used",
               "local_gb_used", "free_ram_mb", "free_disk_gb", "running_vms",
@@ -86,3 +110,32 @@ class HypervisorAPI:
         stats["count"] = len(nodes)
         stats["current_workload"] = 0
         return stats
+
+    def uptime(self, ctxt: Any, node: dict[str, Any]) -> str:
+        """The uptime(1) line of a hypervisor's host (``node`` as :meth:`get` gives
+        it), asked of its compute node.
+
+        :raises: HostUnavailable (400) when the compute service is down, does not
+            answer or fails, HostUptimeNotSupported (501) when its driver cannot
+            tell or the node is older than the RPC method.
+        """
+        host = str(node["host"])
+        if node["service"]["state"] != "up":
+            raise HostUnavailable(host=host)
+        try:
+            return rpcapi.ComputeNodeAPI().get_host_uptime(ctxt, host)
+        except rpc.UNAVAILABLE as err:
+            LOG.warning("Compute host %(host)s did not answer for its uptime: %(err)s",
+                        {"host": host, "err": err})
+            raise HostUnavailable(host=host) from err
+        except messaging.RemoteError as err:
+            if err.exc_type in _TOO_OLD:
+                raise UptimeNotImplemented(host=host) from err
+            failure: Exception = err
+        except common_exception.Error:
+            raise
+        except Exception as err:  # a builtin error of the node comes back as itself
+            failure = err
+        LOG.warning("Compute host %(host)s failed to tell its uptime: %(err)s",
+                    {"host": host, "err": failure})
+        raise HostUnavailable(host=host) from failure

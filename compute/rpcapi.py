@@ -267,10 +267,11 @@ class ComputeNodeAPI(_Client):
             live_migration_force_complete); evacuate_instance,
             check_instance_shared_storage
       1.3 - rescue_instance, unrescue_instance
+      1.4 - get_host_uptime
     """
 
     TOPIC = COMPUTE_TOPIC
-    RPC_API_VERSION = "1.3"
+    RPC_API_VERSION = "1.4"
 
     def _cast(self, ctxt: Any, host: str, method: str, version: str = "1.0",
               **kwargs: Any) -> None:
@@ -381,6 +382,12 @@ class ComputeNodeAPI(_Client):
                                    instance_uuid=instance_uuid))
         return dict(self._prepare(server=host, version="1.1").call(
             ctxt, "get_diagnostics", instance_uuid=instance_uuid, standard=False))
+
+    def get_host_uptime(self, ctxt: Any, host: str) -> str:
+        """The host's uptime(1) line (1.4). Raises HostUptimeNotSupported (501) when
+        the node's driver cannot tell; a node older than 1.4 answers with an
+        oslo.messaging UnsupportedVersion (a RemoteError here)."""
+        return str(self._call(ctxt, host, "get_host_uptime", version="1.4"))
 
     # -- shelving (1.1)
     def shelve_instance(self, ctxt: Any, host: str, instance_uuid: str,

@@ -148,9 +148,10 @@ class ComputeApp:
             self._strip_project(environ)
             return self.router(environ, _start)
         except common_exception.Error as err:
-            if err.code >= 500:
+            if err.code >= 500 and not isinstance(err, common_exception.NotImplementedYet):
                 raise
-            # Errors carry the version headers too; 5xx go to the fault filter to be logged.
+            # Errors carry the version headers too; 5xx go to the fault filter to be
+            # logged, but a 501 is an answer (a driver or node without the feature).
             LOG.info("%(method)s %(path)s -> %(code)s: %(msg)s",
                      {"method": environ.get("REQUEST_METHOD"), "path": path,
                       "code": err.code, "msg": err.message})

@@ -80,7 +80,7 @@ class InlineExecutor(concurrent.futures.Executor):
 class ComputeManager:
     """The compute node's RPC endpoint."""
 
-    RPC_API_VERSION = "1.3"
+    RPC_API_VERSION = "1.4"
     target = messaging.Target(version=RPC_API_VERSION)
 
     def __init__(self, conf: cfg.ConfigOpts, driver: virt_driver.ComputeDriver,
@@ -280,6 +280,12 @@ class ComputeManager:
         if not standard:
             return guest.get_driver_diagnostics(self.node, ctxt, instance_uuid)
         return guest.get_diagnostics(self.node, ctxt, instance_uuid)
+
+    # -- the host -------------------------------------------------------------------
+
+    @rpc.expected(virt_exception.HostUptimeNotSupported)
+    def get_host_uptime(self, ctxt: Any) -> str:
+        return self.node.driver.get_host_uptime()
 
     # -- rescue ---------------------------------------------------------------------
 

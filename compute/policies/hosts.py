@@ -31,6 +31,8 @@ def list_rules() -> list[policy.RuleDefault]:
               [("GET", HYPERVISORS + "/statistics")]),
         _rule("os-hypervisors:show", ADMIN, "Show a hypervisor.",
               [("GET", HYPERVISORS + "/{hypervisor_id}")]),
+        _rule("os-hypervisors:uptime", ADMIN, "Show a hypervisor's uptime.",
+              [("GET", HYPERVISORS + "/{hypervisor_id}/uptime")]),
         _rule("os-hypervisors:search", ADMIN, "Search hypervisors by hostname.",
               [("GET", HYPERVISORS + "/{hypervisor_hostname_pattern}/search")]),
         _rule("os-hypervisors:servers", ADMIN, "List the servers on hypervisors.",

@@ -15,7 +15,8 @@ force-complete) go with ``supports_live_migration``. Interface hot-plug
 cannot do it leaves ``supports_interface_hotplug`` false and the node answers
 409 before it creates a port. So are ``rescue``/``unrescue``
 (``supports_rescue``): the node fails a rescue with a fault when the driver
-cannot do it.
+cannot do it. ``get_host_uptime`` (the host's uptime(1) line) is optional
+too: the base answers HostUptimeNotSupported, which the API turns into a 501.
 
 Power-state rules every implementation follows (the fake is the reference and
 the contract tests in tests/unit/compute/ check them):
@@ -490,6 +491,14 @@ class ComputeDriver(abc.ABC):
         except exception.InstanceNotFound:
             return False
         return True
+
+    def get_host_uptime(self) -> str:
+        """The host's uptime as uptime(1) prints it (``" 17:01:02 up 3 days,  2:03,
+        0 users,  load average: 0.10, 0.20, 0.30"``; see compute/virt/uptime.py).
+
+        :raises: HostUptimeNotSupported unless the driver overrides this.
+        """
+        raise exception.HostUptimeNotSupported(driver=self.name)
 
     def cleanup_host(self, host: str) -> None:
         """Release what ``init_host`` acquired; called when the node stops."""

@@ -74,6 +74,10 @@ class SnapshotNotSupported(exception.NotImplementedYet):
     msg_fmt = "The %(driver)s driver cannot snapshot instances."
 
 
+class HostUptimeNotSupported(exception.NotImplementedYet):
+    msg_fmt = "The %(driver)s driver does not report the host's uptime."
+
+
 class HypervisorUnavailable(exception.ServiceUnavailable):
     msg_fmt = "Connection to the hypervisor is broken on host %(host)s."
 

@@ -34,6 +34,7 @@ from compute.virt import fake_live
 from compute.virt import fake_rescue
 from compute.virt import model
 from compute.virt import power_state
+from compute.virt import uptime
 from compute.virt.power_state import PowerState
 
 # Sized so that a few hundred m1.tiny..m1.large guests fit on each fake node.
@@ -91,6 +92,8 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue,
         self._failures: dict[str, list[Exception]] = {}
         self._next_domain_id = 1
         self._lock = threading.Lock()
+        #: When this fake host "booted" (its uptime counts from there).
+        self.started_at = time.time()
         #: Where the guests are kept while the node is stopped ("": nowhere).
         self.guests_file = guests_file
         self._init_config_drives(config_drive_dir)
@@ -338,6 +341,14 @@ class FakeDriver(fake_live.FakeLiveMigration, fake_rescue.FakeRescue,
                 raise exception.InstanceNotReady(instance_id=instance.uuid,
                                                  reason="it is %s" % guest.state.label)
             return {"host": "127.0.0.1", "port": 5900 + guest.domain_id}
+
+    def get_host_uptime(self) -> str:
+        """The uptime(1) line of a host up since the driver was made, no one logged
+        in and no load."""
+        with self._lock:
+            self._maybe_fail("get_host_uptime")
+        return uptime.format_line(time.localtime(), time.time() - self.started_at, 0,
+                                  (0.0, 0.0, 0.0))
 
     def snapshot(self, context: Any, instance: model.Instance, image_id: str,
                  upload: driver.UploadCallback) -> None:

@@ -1,4 +1,5 @@
-"""``/v2.1/os-hypervisors``: list, detail, show, statistics, and before 2.53
+"""``/v2.1/os-hypervisors``: list, detail, show, statistics, ``/{id}/uptime``
+(the host's uptime(1) line, from its compute node), and before 2.53
 ``/{pattern}/search`` and ``/{pattern}/servers``. Admin only.
 
 Microversions: 2.28 (``cpu_info`` an object, not a JSON string), 2.33 (paging
@@ -122,28 +123,41 @@ class HypervisorsController:
     def detail(self, req: Request) -> Any:
         return self._list(req, detail=True)
 
-    def show(self, req: Request, hypervisor_id: str) -> Any:
-        req.context.can("os_compute_api:os-hypervisors:show")
-        with_servers = False
-        key: int | str
+    @staticmethod
+    def _key(req: Request, hypervisor_id: str) -> int | str:
+        """The id in the path: a uuid from 2.53 (else 400), an integer before (else
+        404, as an unknown one)."""
         if microversion.of(req) >= (2, 53):
             if not is_uuid(hypervisor_id):
                 raise common_exception.Invalid("Invalid uuid %s" % hypervisor_id)
+            return hypervisor_id
+        found = int_id(hypervisor_id)
+        if found is None:
+            raise exception.HypervisorNotFound(hypervisor_id=hypervisor_id)
+        return found
+
+    def show(self, req: Request, hypervisor_id: str) -> Any:
+        req.context.can("os_compute_api:os-hypervisors:show")
+        with_servers = False
+        key = self._key(req, hypervisor_id)
+        if microversion.of(req) >= (2, 53):
             unknown = set(req.GET) - {"with_servers"}
             if unknown:
                 raise common_exception.Invalid(
                     "Invalid input for query parameters %s." % ", ".join(sorted(unknown)))
             with_servers = bool(req.param_bool("with_servers", False))
-            key = hypervisor_id
-        else:
-            found = int_id(hypervisor_id)
-            if found is None:
-                raise exception.HypervisorNotFound(hypervisor_id=hypervisor_id)
-            key = found
         node = self.hypervisors.get(key)
         body = _detail(req, node)
         if with_servers:
             self._with_servers(req, [node], [body])
+        return wsgi_request.json_response({"hypervisor": body})
+
+    def uptime(self, req: Request, hypervisor_id: str) -> Any:
+        """The host's uptime(1) line, from its compute node (Nova's API until 2.88)."""
+        req.context.can("os_compute_api:os-hypervisors:uptime")
+        node = self.hypervisors.get(self._key(req, hypervisor_id))
+        body = _basic(req, node)
+        body["uptime"] = self.hypervisors.uptime(req.context, node)
         return wsgi_request.json_response({"hypervisor": body})
 
     def statistics(self, req: Request) -> Any:
@@ -176,4 +190,5 @@ class HypervisorsController:
                 (base + "/statistics", {"GET": self.statistics}),
                 (base + "/{pattern}/search", {"GET": self.search}),
                 (base + "/{pattern}/servers", {"GET": self.servers}),
+                (base + "/{hypervisor_id}/uptime", {"GET": self.uptime}),
                 (base + "/{hypervisor_id}", {"GET": self.show})]

@@ -52,6 +52,7 @@ from compute.virt import driver
 from compute.virt import exception
 from compute.virt import model
 from compute.virt import power_state
+from compute.virt import uptime
 from compute.virt.libvirt import config
 from compute.virt.libvirt import config_drive as cdrive
 from compute.virt.libvirt import guest
@@ -144,6 +145,14 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
 
     def cleanup_host(self, host: str) -> None:
         self.hypervisor.close()
+
+    def get_host_uptime(self) -> str:
+        """This host's uptime(1) line (libvirt runs here: the node is the host)."""
+        try:
+            return uptime.host_line()
+        except (OSError, ValueError) as err:
+            LOG.warning("Cannot read the host's uptime: %s", err)
+            raise exception.HostUptimeNotSupported(driver=self.name) from err
 
     def get_available_resource(self) -> model.HostResources:
         conn = self.hypervisor.connect()
