@@ -5,6 +5,7 @@ proxy's own writes of a container or account take effect at once."""
 from __future__ import annotations
 
 import collections
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -78,9 +79,22 @@ def test_a_quota_set_through_the_proxy_applies_at_once(cluster: Cluster) -> None
     assert req(cluster, "PUT", C + "/b", body=b"xy").status_int == 201
 
 
+def _account_bytes_reach(cluster: Cluster, expected: int, timeout: float = 30.0) -> None:
+    """Wait for the container's background report to reach the account (its
+    bytes are eventually consistent, as on Swift: ~account_update_interval)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        used = req(cluster, "HEAD", "/v1/AUTH_q").headers.get("X-Account-Bytes-Used")
+        if used == str(expected):
+            return
+        assert time.monotonic() < deadline, "account bytes %s, not %d" % (used, expected)
+        time.sleep(0.1)
+
+
 def test_an_account_quota_set_through_the_proxy_applies_at_once(cluster: Cluster) -> None:
     assert req(cluster, "PUT", C).status_int == 201
     assert req(cluster, "PUT", C + "/a", body=b"x" * 5).status_int == 201
+    _account_bytes_reach(cluster, 5)
     reseller = webob.Request.blank("/v1/AUTH_q", method="POST",
                                    headers={"X-Account-Quota-Bytes": "8"},
                                    environ={"reseller_request": True})
