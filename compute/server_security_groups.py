@@ -79,6 +79,23 @@ def group_view(group: Mapping[str, Any],
             "rules": [r for r in rules if r is not None]}
 
 
+def group_views(conf: Any, ctxt: Any,
+                groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """These network service groups in Nova's format, sorted by project and name;
+    the remote groups of their rules that are not among them are asked for (as the
+    caller: a rule whose remote group the caller cannot see is left out)."""
+    found = {str(g["id"]): g for g in groups}
+    remote = {str(r["remote_group_id"]) for g in found.values()
+              for r in g.get("security_group_rules") or () if r.get("remote_group_id")}
+    missing = sorted(remote - set(found))
+    known = dict(found)
+    if missing:
+        known.update({str(g["id"]): g for g in network_client.list_security_groups(
+            conf, ctxt, {"id": missing})})
+    views = [group_view(g, known) for g in found.values()]
+    return sorted(views, key=lambda v: (str(v["tenant_id"]), str(v["name"])))
+
+
 def _group_ids(ports: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(str(g) for port in ports
                               for g in port.get("security_groups") or ()))
@@ -109,17 +126,8 @@ class ServerSecurityGroups:
                                                    {"device_id": instance["uuid"]}))
         if not ids:
             return []
-        found = {str(g["id"]): g for g in network_client.list_security_groups(
-            self.conf, ctxt, {"id": ids})}
-        remote = {str(r["remote_group_id"]) for g in found.values()
-                  for r in g.get("security_group_rules") or () if r.get("remote_group_id")}
-        missing = sorted(remote - set(found))
-        known = dict(found)
-        if missing:
-            known.update({str(g["id"]): g for g in network_client.list_security_groups(
-                self.conf, ctxt, {"id": missing})})
-        views = [group_view(found[i], known) for i in ids if i in found]
-        return sorted(views, key=lambda v: (str(v["tenant_id"]), str(v["name"])))
+        return group_views(self.conf, ctxt, network_client.list_security_groups(
+            self.conf, ctxt, {"id": ids}))
 
     def add(self, ctxt: Any, instance: Mapping[str, Any], name: str) -> None:
         """Add the group ``name`` (or id) to every port of the server.

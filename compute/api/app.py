@@ -45,6 +45,7 @@ from compute.api.controllers import server_migrations as server_migrations_contr
 from compute.api.controllers import server_metadata as server_metadata_controller
 from compute.api.controllers import server_password as server_password_controller
 from compute.api.controllers import server_rescue as server_rescue_controller
+from compute.api.controllers import security_groups_proxy as security_groups_proxy_controller
 from compute.api.controllers import server_security_groups as security_groups_controller
 from compute.api.controllers import server_tags as server_tags_controller
 from compute.api.controllers import servers as servers_controller
@@ -59,7 +60,8 @@ RESOURCES = frozenset(("os-services", "os-hypervisors", "os-quota-sets",
                        "os-availability-zone", "os-aggregates", "extensions",
                        "os-simple-tenant-usage", "os-migrations",
                        "flavors", "os-keypairs", "servers",
-                       "os-server-external-events"))
+                       "os-server-external-events", "os-security-groups",
+                       "os-security-group-rules"))
 PROJECT_PREFIX_KEY = "stratus.compute.project_prefix"
 
 
@@ -100,6 +102,7 @@ class ComputeApp:
                            tenant_usage_controller.TenantUsageController(self),
                            migrations_controller.MigrationsController(self),
                            keypairs_controller.KeypairsController(self),
+                           security_groups_proxy_controller.SecurityGroupsProxyController(self),
                            servers_controller.ServersController(self),
                            actions, consoles, migrations, security_groups,
                            server_metadata_controller.ServerMetadataController(self),

@@ -24,6 +24,7 @@ from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from common import exception as common_exception
 from common.clients import base
 from compute import clients
 from compute import exception
@@ -35,6 +36,14 @@ PREFIX = "/v2.0"
 _IP_IN_MESSAGE = re.compile(r"IP address (\S+?)[ .,]")
 
 Filters = dict[str, Any]
+
+
+class SecurityGroupRuleNotFound(common_exception.NotFound):
+    msg_fmt = "Security group rule %(rule_id)s not found."
+
+
+class SecurityGroupLimitExceeded(common_exception.OverQuota):
+    msg_fmt = "Quota exceeded, too many security groups or rules: %(reason)s"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -72,16 +81,7 @@ def _error(resp: Any, hint: dict[str, str]) -> Exception:
               {"status": status, "type": kind, "msg": message})
     net = hint.get("network_id", "")
     if status == 404:
-        wanted = {"NetworkNotFound": "network", "PortNotFound": "port",
-                  "SecurityGroupNotFound": "security_group"}.get(kind, hint.get("kind", ""))
-        if wanted == "network":
-            return exception.NetworkNotFound(network_id=net)
-        if wanted == "port":
-            return exception.PortNotFound(port_id=hint.get("port_id", ""))
-        if wanted == "security_group":
-            return exception.SecurityGroupNotFound(
-                security_group_id=hint.get("security_group_id", ""))
-        return exception.NetworkBadRequest(reason=message)
+        return _not_found(kind, hint, message)
     if status == 409:
         if kind == "PortInUse":
             return exception.PortInUse(port_id=hint.get("port_id", ""))
@@ -92,6 +92,8 @@ def _error(resp: Any, hint: dict[str, str]) -> Exception:
             return exception.NoMoreFixedIps(net=net)
         if kind == "OverQuota" and hint.get("kind") == "port":
             return exception.PortLimitExceeded()
+        if kind == "OverQuota" and hint.get("kind", "").startswith("security_group"):
+            return SecurityGroupLimitExceeded(reason=message)
         return exception.NetworkConflict(reason=message)
     if status == 400:
         if kind == "InvalidIpForSubnet" or (kind == "InvalidInput"
@@ -103,6 +105,25 @@ def _error(resp: Any, hint: dict[str, str]) -> Exception:
     if status < 500:
         return exception.NetworkBadRequest(reason=message)
     return exception.NetworkServiceUnavailable(reason="HTTP %s: %s" % (status, message))
+
+
+_NOT_FOUND_KINDS = {"NetworkNotFound": "network", "PortNotFound": "port",
+                    "SecurityGroupNotFound": "security_group",
+                    "SecurityGroupRuleNotFound": "security_group_rule"}
+
+
+def _not_found(kind: str, hint: dict[str, str], message: str) -> Exception:
+    wanted = _NOT_FOUND_KINDS.get(kind, hint.get("kind", ""))
+    if wanted == "network":
+        return exception.NetworkNotFound(network_id=hint.get("network_id", ""))
+    if wanted == "port":
+        return exception.PortNotFound(port_id=hint.get("port_id", ""))
+    if wanted == "security_group":
+        return exception.SecurityGroupNotFound(
+            security_group_id=hint.get("security_group_id", ""))
+    if wanted == "security_group_rule":
+        return SecurityGroupRuleNotFound(rule_id=hint.get("rule_id", ""))
+    return exception.NetworkBadRequest(reason=message)
 
 
 def _address(hint: dict[str, str], message: str) -> str:
@@ -339,6 +360,59 @@ def find_security_group(conf: cfg.ConfigOpts, ctxt: Any, name_or_id: str,
         if group.get("id") == name_or_id:
             return group
     raise exception.SecurityGroupNotFound(security_group_id=name_or_id)
+
+
+def get_security_group(conf: cfg.ConfigOpts, ctxt: Any, group_id: str) -> dict[str, Any]:
+    """:raises: SecurityGroupNotFound, NetworkForbidden, NetworkServiceUnavailable."""
+    return _security_group_call(conf, ctxt, "GET", group_id)
+
+
+def create_security_group(conf: cfg.ConfigOpts, ctxt: Any,
+                          fields: dict[str, Any]) -> dict[str, Any]:
+    """:raises: SecurityGroupLimitExceeded, NetworkConflict, NetworkBadRequest,
+        NetworkForbidden, NetworkServiceUnavailable."""
+    return _security_group_call(conf, ctxt, "POST", "", fields)
+
+
+def update_security_group(conf: cfg.ConfigOpts, ctxt: Any, group_id: str,
+                          fields: dict[str, Any]) -> dict[str, Any]:
+    """:raises: SecurityGroupNotFound, NetworkConflict, NetworkBadRequest,
+        NetworkForbidden, NetworkServiceUnavailable."""
+    return _security_group_call(conf, ctxt, "PUT", group_id, fields)
+
+
+def delete_security_group(conf: cfg.ConfigOpts, ctxt: Any, group_id: str) -> None:
+    """:raises: SecurityGroupNotFound, NetworkConflict (in use, or a project's
+        default group), NetworkForbidden, NetworkServiceUnavailable."""
+    _call(conf, ctxt, False, "DELETE", "%s/security-groups/%s" % (PREFIX, group_id),
+          {"kind": "security_group", "security_group_id": group_id})
+
+
+def _security_group_call(conf: cfg.ConfigOpts, ctxt: Any, method: str, group_id: str,
+                         fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    url = "%s/security-groups" % PREFIX + ("/" + group_id if group_id else "")
+    kwargs = {} if fields is None else {"json": {"security_group": fields}}
+    resp = _call(conf, ctxt, False, method, url,
+                 {"kind": "security_group", "security_group_id": group_id}, **kwargs)
+    return dict(resp.json()["security_group"])
+
+
+def create_security_group_rule(conf: cfg.ConfigOpts, ctxt: Any,
+                               fields: dict[str, Any]) -> dict[str, Any]:
+    """:raises: SecurityGroupNotFound, SecurityGroupLimitExceeded, NetworkConflict
+        (e.g. the same rule exists), NetworkBadRequest, NetworkForbidden,
+        NetworkServiceUnavailable."""
+    resp = _call(conf, ctxt, False, "POST", "%s/security-group-rules" % PREFIX,
+                 {"kind": "security_group_rule",
+                  "security_group_id": str(fields.get("security_group_id", ""))},
+                 json={"security_group_rule": fields})
+    return dict(resp.json()["security_group_rule"])
+
+
+def delete_security_group_rule(conf: cfg.ConfigOpts, ctxt: Any, rule_id: str) -> None:
+    """:raises: SecurityGroupRuleNotFound, NetworkForbidden, NetworkServiceUnavailable."""
+    _call(conf, ctxt, False, "DELETE", "%s/security-group-rules/%s" % (PREFIX, rule_id),
+          {"kind": "security_group_rule", "rule_id": rule_id})
 
 
 def list_floating_ips(conf: cfg.ConfigOpts, ctxt: Any, filters: Filters | None = None, *,

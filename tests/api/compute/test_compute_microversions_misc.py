@@ -1,6 +1,7 @@
 """Microversions 2.27 to 2.46 outside the servers resource: the
 ``OpenStack-API-Version`` header (2.27), the proxy APIs that are gone (2.36,
-2.39, 2.43, 2.44: never served here, 404 at every version), the snapshot
+2.39, 2.43, 2.44: never served here, 404 at every version; but the security
+group proxies, served until 2.35 and 404 from 2.36), the snapshot
 metadata quota dropped at 2.39, the pre-2.40 usage cut at ``max_limit``, the
 network proxy actions' 404 at 2.44, the snapshots' ``image_id`` at 2.45 and
 the request id header (2.46)."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from typing import Any
 
 import compute_admin_helpers as helpers
@@ -53,15 +55,18 @@ def test_the_new_version_header_is_read_and_echoed(api: Api, version: str) -> No
 GONE = ["/images", "/images/detail", "/images/x/metadata", "/os-networks",
         "/os-tenant-networks", "/os-fixed-ips/10.0.0.2", "/os-floating-ips",
         "/os-floating-ips-bulk", "/os-floating-ip-pools", "/os-floating-ip-dns",
-        "/os-security-groups", "/os-security-group-rules/x",
         "/os-security-group-default-rules", "/os-volumes", "/os-snapshots",
         "/os-baremetal-nodes", "/os-fping", "/os-hosts", "/os-hosts/node-1"]
+# Served before 2.36 (tests/api/compute/test_compute_security_groups_proxy.py).
+GONE_FROM_236 = ["/os-security-groups", "/os-security-groups/%s" % uuid.uuid4(),
+                 "/os-security-group-rules/x"]
 
 
 @pytest.mark.parametrize("version", ["2.1", "2.35", "2.36", "2.43", "2.44"])
 def test_the_proxy_apis_are_not_served(mv: MvApi, version: str) -> None:
     p = project()
-    for path in GONE:
+    gone = GONE + (GONE_FROM_236 if tuple(map(int, version.split("."))) >= (2, 36) else [])
+    for path in gone:
         mv.at(version, "GET", "/v2.1" + path, p, roles="member", status=404)
         mv.at(version, "GET", "/v2.1/%s%s" % (p, path), p, roles="member", status=404)
 
