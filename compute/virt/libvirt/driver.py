@@ -8,7 +8,7 @@ the serial console as virtlogd writes it, and ``disk.config``, the config drive
 of an instance that has one (a read-only CD-ROM, see :mod:`.config_drive`).
 ``destroy`` removes the directory (and a ``<uuid>_resize`` one a resize kept:
 the rule is in :mod:`.migration`, which also holds cold migration and resize;
-live migration is in :mod:`.live_migration`).
+live migration is in :mod:`.live_migration`, snapshots in :mod:`.snapshot`).
 
 How VIFs reach the bridge: interfaces are ``<interface type='ethernet'>`` with
 ``<target dev='tap<port id[:11]>'/>``. libvirt creates the tap when the guest
@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -62,6 +61,7 @@ from compute.virt.libvirt import imagecache
 from compute.virt.libvirt import live_migration
 from compute.virt.libvirt import migration as cold_migration
 from compute.virt.libvirt import rescue as rescue_mod
+from compute.virt.libvirt import snapshot as snapshot_mod
 from compute.virt.libvirt import state
 from compute.virt.libvirt import volume
 from compute.virt.power_state import PowerState
@@ -522,43 +522,13 @@ class LibvirtDriver(live_migration.LibvirtLiveMigration, driver.ComputeDriver):
         assert found is not None
         return found[0]
 
-    # -- snapshot ----------------------------------------------------------------------
+    # -- snapshot (in :mod:`.snapshot`) -----------------------------------------------
 
     def snapshot(self, context: Any, instance: model.Instance, image_id: str,
                  upload: driver.UploadCallback) -> None:
         found = self._guest(instance, "snapshot")
         assert found is not None
-        dom, current = found
-        with self.hypervisor.translate(instance.uuid, exception.SnapshotFailed,
-                                       instance_id=instance.uuid):
-            root = guest.root_disk(ET.fromstring(dom.XMLDesc(0)),
-                                   os.path.join(self.instance_dir(instance.uuid), "disk"))
-        if root is None:
-            raise exception.SnapshotFailed(instance_id=instance.uuid,
-                                           reason="it has no local root disk")
-        path, fmt = root
-        directory = imagecache.ensure_dir(os.path.join(self.instances_path, "snapshots"))
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % image_id, suffix=".qcow2", dir=directory)
-        os.close(fd)
-        try:
-            # The guest is paused while its disk is copied: a crash-consistent image.
-            with self.hypervisor.translate(instance.uuid, exception.SnapshotFailed,
-                                           instance_id=instance.uuid):
-                if current == power_state.RUNNING:
-                    dom.suspend()
-                try:
-                    imagecache.convert(path, tmp, fmt)
-                except imagecache.QemuImgError as err:
-                    raise exception.SnapshotFailed(instance_id=instance.uuid,
-                                                   reason=str(err)) from err
-                finally:
-                    if current == power_state.RUNNING:
-                        dom.resume()
-            os.chmod(tmp, imagecache.FILE_MODE)
-            upload(tmp, "qcow2")
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        snapshot_mod.snapshot(self, instance, found[0], found[1], image_id, upload)
 
     # -- rescue (in :mod:`.rescue`) ----------------------------------------------------
 
