@@ -209,6 +209,30 @@ class SecurityGroupNotUnique(exception.Conflict):
                "specific.")
 
 
+class SecurityGroupRuleNotFound(exception.NotFound):
+    msg_fmt = "Security group rule %(rule_id)s not found."
+
+
+class SecurityGroupLimitExceeded(exception.OverQuota):
+    msg_fmt = "Quota exceeded, too many security groups or rules: %(reason)s"
+
+
+class InvalidSecurityGroupInput(exception.Invalid):
+    msg_fmt = "Invalid input received: %(reason)s"
+
+
+class InvalidIpProtocol(exception.Invalid):
+    msg_fmt = "Invalid IP protocol %(protocol)s."
+
+
+class InvalidPortRange(exception.Invalid):
+    msg_fmt = "Invalid port range %(from_port)s:%(to_port)s. %(msg)s"
+
+
+class InvalidCidr(exception.Invalid):
+    msg_fmt = "%(cidr)s is not a valid IP network."
+
+
 class SecurityGroupCannotBeApplied(exception.Invalid):
     msg_fmt = ("Network requires port_security_enabled and subnet associated in order to "
                "apply security groups.")

@@ -28,33 +28,17 @@ ANY_CIDR = server_security_groups.ANY_CIDR
 PROTOCOLS = ("TCP", "UDP", "ICMP")
 
 
-class InvalidSecurityGroupInput(common_exception.Invalid):
-    msg_fmt = "Invalid input received: %(reason)s"
-
-
-class InvalidIpProtocol(common_exception.Invalid):
-    msg_fmt = "Invalid IP protocol %(protocol)s."
-
-
-class InvalidPortRange(common_exception.Invalid):
-    msg_fmt = "Invalid port range %(from_port)s:%(to_port)s. %(msg)s"
-
-
-class InvalidCidr(common_exception.Invalid):
-    msg_fmt = "%(cidr)s is not a valid IP network."
-
-
 def validate_id(value: Any, what: str = "Security group") -> str:
     """Nova's check of a group or rule id with Neutron: a UUID, else a 400."""
     if not isinstance(value, str) or not uuidutils.is_uuid_like(value):
-        raise InvalidSecurityGroupInput(reason="%s id should be uuid" % what)
+        raise exception.InvalidSecurityGroupInput(reason="%s id should be uuid" % what)
     return value
 
 
 def _refused(err: common_exception.Error) -> common_exception.Error:
     """The network service's conflicts, as Nova answers them (400)."""
     if isinstance(err, exception.NetworkConflict):
-        return InvalidSecurityGroupInput(reason=err.message)
+        return exception.InvalidSecurityGroupInput(reason=err.message)
     return err
 
 
@@ -68,7 +52,7 @@ def _port(value: Any, protocol: str) -> int:
             reason = "Type and Code must be integers for ICMP protocol type"
         else:
             reason = "To and From ports must be integers"
-        raise InvalidSecurityGroupInput(reason=reason) from None
+        raise exception.InvalidSecurityGroupInput(reason=reason) from None
 
 
 def ingress_rule(ip_protocol: str | None, from_port: Any, to_port: Any,
@@ -93,16 +77,16 @@ def ingress_rule(ip_protocol: str | None, from_port: Any, to_port: Any,
         return None if not group_id else values
     low, high = _port(from_port, upper), _port(to_port, upper)
     if upper not in PROTOCOLS:
-        raise InvalidIpProtocol(protocol=ip_protocol)
+        raise exception.InvalidIpProtocol(protocol=ip_protocol)
     if upper in ("TCP", "UDP"):
         if low > high:
-            raise InvalidPortRange(from_port=low, to_port=high,
+            raise exception.InvalidPortRange(from_port=low, to_port=high,
                                    msg="Former value cannot be greater than the later")
         if low < 1 or high > 65535:
-            raise InvalidPortRange(from_port=low, to_port=high,
+            raise exception.InvalidPortRange(from_port=low, to_port=high,
                                    msg="Valid %s ports should be between 1-65535" % upper)
     elif not (-1 <= low <= 255 and -1 <= high <= 255):
-        raise InvalidPortRange(from_port=low, to_port=high,
+        raise exception.InvalidPortRange(from_port=low, to_port=high,
                                msg="For ICMP, the type:code must be valid")
     values.update(protocol=str(ip_protocol), from_port=low, to_port=high)
     return values
@@ -115,9 +99,9 @@ def parse_cidr(cidr: str | None) -> str:
     try:
         net = netaddr.IPNetwork(cidr)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise InvalidCidr(cidr=cidr) from None
+        raise exception.InvalidCidr(cidr=cidr) from None
     if "/" not in cidr or (net.prefixlen == 0 and str(net.ip) not in ("0.0.0.0", "::")):
-        raise InvalidCidr(cidr=cidr)
+        raise exception.InvalidCidr(cidr=cidr)
     return cidr
 
 
@@ -203,7 +187,7 @@ class SecurityGroupsProxy:
             rule = ingress_rule(fields.get("ip_protocol"), fields.get("from_port"),
                                 fields.get("to_port"), None, parse_cidr(fields.get("cidr")))
         if rule is None:
-            raise InvalidSecurityGroupInput(
+            raise exception.InvalidSecurityGroupInput(
                 reason="Not enough parameters to build a valid rule.")
         try:
             created = network_client.create_security_group_rule(

@@ -24,7 +24,6 @@ from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from common import exception as common_exception
 from common.clients import base
 from compute import clients
 from compute import exception
@@ -36,14 +35,6 @@ PREFIX = "/v2.0"
 _IP_IN_MESSAGE = re.compile(r"IP address (\S+?)[ .,]")
 
 Filters = dict[str, Any]
-
-
-class SecurityGroupRuleNotFound(common_exception.NotFound):
-    msg_fmt = "Security group rule %(rule_id)s not found."
-
-
-class SecurityGroupLimitExceeded(common_exception.OverQuota):
-    msg_fmt = "Quota exceeded, too many security groups or rules: %(reason)s"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -93,7 +84,7 @@ def _error(resp: Any, hint: dict[str, str]) -> Exception:
         if kind == "OverQuota" and hint.get("kind") == "port":
             return exception.PortLimitExceeded()
         if kind == "OverQuota" and hint.get("kind", "").startswith("security_group"):
-            return SecurityGroupLimitExceeded(reason=message)
+            return exception.SecurityGroupLimitExceeded(reason=message)
         return exception.NetworkConflict(reason=message)
     if status == 400:
         if kind == "InvalidIpForSubnet" or (kind == "InvalidInput"
@@ -122,7 +113,7 @@ def _not_found(kind: str, hint: dict[str, str], message: str) -> Exception:
         return exception.SecurityGroupNotFound(
             security_group_id=hint.get("security_group_id", ""))
     if wanted == "security_group_rule":
-        return SecurityGroupRuleNotFound(rule_id=hint.get("rule_id", ""))
+        return exception.SecurityGroupRuleNotFound(rule_id=hint.get("rule_id", ""))
     return exception.NetworkBadRequest(reason=message)
 
 
