@@ -209,6 +209,14 @@ class SecurityGroupNotUnique(exception.Conflict):
                "specific.")
 
 
+class ServerHasNoPorts(SecurityGroupNotFound):
+    msg_fmt = "Server %(instance_uuid)s is the device of no port: it has no security groups."
+
+
+class SecurityGroupNotOnServer(SecurityGroupNotFound):
+    msg_fmt = "Security group %(name)s is not associated with server %(instance_uuid)s."
+
+
 class SecurityGroupRuleNotFound(exception.NotFound):
     msg_fmt = "Security group rule %(rule_id)s not found."
 

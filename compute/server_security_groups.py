@@ -30,14 +30,6 @@ LOG = logging.getLogger(__name__)
 ANY_CIDR = "0.0.0.0/0"
 
 
-class ServerHasNoPorts(exception.SecurityGroupNotFound):
-    msg_fmt = "Server %(instance_uuid)s is the device of no port: it has no security groups."
-
-
-class SecurityGroupNotOnServer(exception.SecurityGroupNotFound):
-    msg_fmt = "Security group %(name)s is not associated with server %(instance_uuid)s."
-
-
 def _ports(port: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """Nova's from_port/to_port of a network service rule."""
     low, high = port.get("port_range_min"), port.get("port_range_max")
@@ -116,7 +108,7 @@ class ServerSecurityGroups:
     def _server_ports(self, ctxt: Any, instance: Mapping[str, Any]) -> list[dict[str, Any]]:
         ports = network_client.list_ports(self.conf, ctxt, {"device_id": instance["uuid"]})
         if not ports:
-            raise ServerHasNoPorts(instance_uuid=instance["uuid"])
+            raise exception.ServerHasNoPorts(instance_uuid=instance["uuid"])
         return ports
 
     def list(self, ctxt: Any, instance: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -176,7 +168,7 @@ class ServerSecurityGroups:
                     "security_groups": [g for g in current if g != group_id]})
                 removed = True
         if not removed:
-            raise SecurityGroupNotOnServer(name=name, instance_uuid=instance["uuid"])
+            raise exception.SecurityGroupNotOnServer(name=name, instance_uuid=instance["uuid"])
         self._record(instance, remove=group)
 
     def _record(self, instance: Mapping[str, Any], add: Mapping[str, Any] | None = None,
