@@ -10,17 +10,12 @@ guest.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 
-from compute.metadata import configdrive
-from compute.virt import exception
+from compute.virt import config_drive as drive_files
 from compute.virt import model
 from compute.virt.fake_guest import FakeGuest
-
-FILE_NAME = "disk.config"
-
 
 class FakeConfigDrives:
     """``has_config_drive`` and the drives' records and files."""
@@ -44,7 +39,7 @@ class FakeConfigDrives:
         """Where the guest's config drive image is written (None: nowhere)."""
         if not self.config_drive_dir:
             return None
-        return os.path.join(self.config_drive_dir, instance_uuid, FILE_NAME)
+        return drive_files.path(os.path.join(self.config_drive_dir, instance_uuid))
 
     def _set_config_drive(self, instance_uuid: str, drive: model.ConfigDrive | None) -> None:
         """Record (and, given a ``config_drive_dir``, write) the guest's drive; None
@@ -53,17 +48,9 @@ class FakeConfigDrives:
         :raises: InstanceDeployFailure when the image cannot be written.
         """
         path = self.config_drive_path(instance_uuid)
+        if path is not None:
+            drive_files.write(os.path.dirname(path), drive, instance_uuid)
         if drive is None:
             self.config_drives.pop(instance_uuid, None)
-            if path is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-            return
-        if path is not None:
-            try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                configdrive.write_image(drive.files, path, instance_uuid)
-            except (configdrive.ConfigDriveError, OSError) as err:
-                raise exception.InstanceDeployFailure(
-                    reason="config drive: %s" % err) from err
-        self.config_drives[instance_uuid] = drive
+        else:
+            self.config_drives[instance_uuid] = drive
